@@ -1,0 +1,3 @@
+module github.com/xairrosx/xairrosx
+
+go 1.26
