@@ -1,0 +1,52 @@
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		bestF32, bestInt8 = AVX2, AVX2
+		if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI {
+			bestInt8 = VNNI
+		}
+	}
+	f32Impl, i8Impl = bestF32, bestInt8
+}
+
+// The assembly routines below are in kernels_amd64.s. They are assembly
+// because Go has no stable SIMD API: FMA, VPMADDUBSW and VPDPBUSD cannot be
+// written in Go 1.26 without GOEXPERIMENT=simd (which lacks VPDPBUSD).
+
+// dotF32FMA returns Σ a[i]*b[i] for i < k; k is a positive multiple of 8.
+//
+//go:noescape
+func dotF32FMA(a, b *float32, k int) float32
+
+// dotF32x4FMA writes to out the dot products of a with the four rows of b
+// at b, b+ldb, b+2·ldb, b+3·ldb (ldb in elements), over k elements; k is a
+// positive multiple of 8.
+//
+//go:noescape
+func dotF32x4FMA(a, b *float32, ldb, k int, out *[4]float32)
+
+// dotU8S8AVX2 returns Σ a[i]*b[i] (uint8 × int8 → int32) for i < k with
+// VPMADDUBSW/VPMADDWD; k is a positive multiple of 32 and b within
+// [MinWeight, MaxWeight] so that no int16 pair sum saturates.
+//
+//go:noescape
+func dotU8S8AVX2(a *uint8, b *int8, k int) int32
+
+// dotU8S8x4AVX2 is dotU8S8AVX2 for four rows of b at stride ldb, as dotF32x4FMA.
+//
+//go:noescape
+func dotU8S8x4AVX2(a *uint8, b *int8, ldb, k int, out *[4]int32)
+
+// dotU8S8VNNI returns Σ a[i]*b[i] with VPDPBUSD on 512-bit vectors; k is a
+// positive multiple of 64.
+//
+//go:noescape
+func dotU8S8VNNI(a *uint8, b *int8, k int) int32
+
+// dotU8S8x4VNNI is dotU8S8VNNI for four rows of b at stride ldb.
+//
+//go:noescape
+func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32)

@@ -1,0 +1,219 @@
+#include "textflag.h"
+
+// func dotF32FMA(a, b *float32, k int) float32
+TEXT ·dotF32FMA(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   k+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop16:
+	CMPQ        CX, $16
+	JL          tail8
+	VMOVUPS     (SI), Y2
+	VMOVUPS     32(SI), Y3
+	VFMADD231PS (DI), Y2, Y0   // Y0 += a[0:8]*b[0:8]
+	VFMADD231PS 32(DI), Y3, Y1 // Y1 += a[8:16]*b[8:16]
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         loop16
+
+tail8:
+	CMPQ        CX, $8
+	JL          reduce
+	VMOVUPS     (SI), Y2
+	VFMADD231PS (DI), Y2, Y0
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func dotF32x4FMA(a, b *float32, ldb, k int, out *[4]float32)
+TEXT ·dotF32x4FMA(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   ldb+16(FP), R8
+	SHLQ   $2, R8              // row stride in bytes
+	MOVQ   k+24(FP), CX
+	MOVQ   out+32(FP), DX
+	LEAQ   (DI)(R8*1), R9      // row 1
+	LEAQ   (R9)(R8*1), R10     // row 2
+	LEAQ   (R10)(R8*1), R11    // row 3
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   AX, AX              // byte offset
+
+loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS (R9)(AX*1), Y4, Y1
+	VFMADD231PS (R10)(AX*1), Y4, Y2
+	VFMADD231PS (R11)(AX*1), Y4, Y3
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JNZ         loop
+
+	VHADDPS      Y1, Y0, Y0    // per 128-bit lane: a01 a23 b01 b23
+	VHADDPS      Y3, Y2, Y2    // c01 c23 d01 d23
+	VHADDPS      Y2, Y0, Y0    // a b c d (each half of the sum)
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DX)
+	VZEROUPPER
+	RET
+
+// func dotU8S8AVX2(a *uint8, b *int8, k int) int32
+TEXT ·dotU8S8AVX2(SB), NOSPLIT, $0-28
+	MOVQ     a+0(FP), SI
+	MOVQ     b+8(FP), DI
+	MOVQ     k+16(FP), CX
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW   $15, Y15, Y15     // sixteen int16 ones
+	VPXOR    Y0, Y0, Y0
+
+loop:
+	VMOVDQU    (SI), Y1
+	VPMADDUBSW (DI), Y1, Y2    // int16 pairs: a[2i]*b[2i] + a[2i+1]*b[2i+1]
+	VPMADDWD   Y15, Y2, Y2     // int32 sums of adjacent pairs
+	VPADDD     Y2, Y0, Y0
+	ADDQ       $32, SI
+	ADDQ       $32, DI
+	SUBQ       $32, CX
+	JNZ        loop
+
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1 // swap 64-bit halves
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1 // swap 32-bit neighbours
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	VZEROUPPER
+	MOVL         AX, ret+24(FP)
+	RET
+
+// func dotU8S8x4AVX2(a *uint8, b *int8, ldb, k int, out *[4]int32)
+TEXT ·dotU8S8x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ     a+0(FP), SI
+	MOVQ     b+8(FP), DI
+	MOVQ     ldb+16(FP), R8
+	MOVQ     k+24(FP), CX
+	MOVQ     out+32(FP), DX
+	LEAQ     (DI)(R8*1), R9
+	LEAQ     (R9)(R8*1), R10
+	LEAQ     (R10)(R8*1), R11
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW   $15, Y15, Y15
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	XORQ     AX, AX
+
+loop:
+	VMOVDQU    (SI)(AX*1), Y4
+	VPMADDUBSW (DI)(AX*1), Y4, Y5
+	VPMADDWD   Y15, Y5, Y5
+	VPADDD     Y5, Y0, Y0
+	VPMADDUBSW (R9)(AX*1), Y4, Y6
+	VPMADDWD   Y15, Y6, Y6
+	VPADDD     Y6, Y1, Y1
+	VPMADDUBSW (R10)(AX*1), Y4, Y7
+	VPMADDWD   Y15, Y7, Y7
+	VPADDD     Y7, Y2, Y2
+	VPMADDUBSW (R11)(AX*1), Y4, Y8
+	VPMADDWD   Y15, Y8, Y8
+	VPADDD     Y8, Y3, Y3
+	ADDQ       $32, AX
+	SUBQ       $32, CX
+	JNZ        loop
+
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VMOVDQU      X0, (DX)
+	VZEROUPPER
+	RET
+
+// func dotU8S8VNNI(a *uint8, b *int8, k int) int32
+TEXT ·dotU8S8VNNI(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   k+16(FP), CX
+	VPXORD Z0, Z0, Z0
+
+loop:
+	VMOVDQU8 (SI), Z1
+	VPDPBUSD (DI), Z1, Z0      // Z0 += Σ4 a(u8)·b(s8) per int32 lane
+	ADDQ     $64, SI
+	ADDQ     $64, DI
+	SUBQ     $64, CX
+	JNZ      loop
+
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, AX
+	VZEROUPPER
+	MOVL          AX, ret+24(FP)
+	RET
+
+// func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32)
+TEXT ·dotU8S8x4VNNI(SB), NOSPLIT, $0-40
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   ldb+16(FP), R8
+	MOVQ   k+24(FP), CX
+	MOVQ   out+32(FP), DX
+	LEAQ   (DI)(R8*1), R9
+	LEAQ   (R9)(R8*1), R10
+	LEAQ   (R10)(R8*1), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ   AX, AX
+
+loop:
+	VMOVDQU8 (SI)(AX*1), Z4
+	VPDPBUSD (DI)(AX*1), Z4, Z0
+	VPDPBUSD (R9)(AX*1), Z4, Z1
+	VPDPBUSD (R10)(AX*1), Z4, Z2
+	VPDPBUSD (R11)(AX*1), Z4, Z3
+	ADDQ     $64, AX
+	SUBQ     $64, CX
+	JNZ      loop
+
+	VEXTRACTI64X4 $1, Z0, Y4
+	VPADDD        Y4, Y0, Y0
+	VEXTRACTI64X4 $1, Z1, Y4
+	VPADDD        Y4, Y1, Y1
+	VEXTRACTI64X4 $1, Z2, Y4
+	VPADDD        Y4, Y2, Y2
+	VEXTRACTI64X4 $1, Z3, Y4
+	VPADDD        Y4, Y3, Y3
+	VPHADDD       Y1, Y0, Y0
+	VPHADDD       Y3, Y2, Y2
+	VPHADDD       Y2, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDD        X1, X0, X0
+	VMOVDQU       X0, (DX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,10 @@
+//go:build !amd64
+
+package kernels
+
+func dotF32FMA(a, b *float32, k int) float32                     { panic("unreachable") }
+func dotF32x4FMA(a, b *float32, ldb, k int, out *[4]float32)     { panic("unreachable") }
+func dotU8S8AVX2(a *uint8, b *int8, k int) int32                 { panic("unreachable") }
+func dotU8S8x4AVX2(a *uint8, b *int8, ldb, k int, out *[4]int32) { panic("unreachable") }
+func dotU8S8VNNI(a *uint8, b *int8, k int) int32                 { panic("unreachable") }
+func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32) { panic("unreachable") }

@@ -1,0 +1,131 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+func impls(best Impl) []Impl {
+	var r []Impl
+	for i := Generic; i <= best; i++ {
+		r = append(r, i)
+	}
+	return r
+}
+
+func TestInt8ImplementationsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	_, best := Best()
+	t.Logf("best int8 implementation on this CPU: %v", best)
+	for _, k := range []int{64, 128, 256, 832} {
+		const m, n = 7, 13
+		a := make([]uint8, m*k)
+		b := make([]int8, n*k)
+		for i := range a {
+			a[i] = uint8(rng.Intn(256))
+		}
+		// extreme values included: the worst case for int16 saturation
+		for i := range b {
+			b[i] = int8(MinWeight + rng.Intn(MaxWeight-MinWeight+1))
+		}
+		for i := 0; i < 64; i++ {
+			a[i], b[i] = 255, MinWeight
+		}
+		want := make([]int32, m*n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var s int64
+				for q := 0; q < k; q++ {
+					s += int64(a[i*k+q]) * int64(b[j*k+q])
+				}
+				want[i*n+j] = int32(s)
+			}
+		}
+		for _, impl := range impls(best) {
+			prevF, prevI := Use(Generic, impl)
+			got := make([]int32, m*n)
+			GemmU8S8(0, m, n, k, a, k, b, k, got, n)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("k=%d %v: C[%d]=%d, want %d", k, impl, i, got[i], want[i])
+				}
+			}
+			if d := DotU8S8(a[:k], b[:k]); d != want[0] {
+				t.Fatalf("k=%d %v: DotU8S8=%d, want %d", k, impl, d, want[0])
+			}
+			Use(prevF, prevI)
+		}
+	}
+}
+
+func TestGemmF32MatchesFloat64(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	best, _ := Best()
+	for _, k := range []int{1, 7, 8, 25, 200, 257} {
+		const m, n = 5, 11
+		a := make([]float32, m*k)
+		b := make([]float32, n*k)
+		bias := make([]float32, n)
+		for i := range a {
+			a[i] = rng.Float32()*2 - 1
+		}
+		for i := range b {
+			b[i] = rng.Float32()*2 - 1
+		}
+		for i := range bias {
+			bias[i] = rng.Float32()
+		}
+		for _, impl := range impls(best) {
+			prevF, prevI := Use(impl, Generic)
+			c := make([]float32, m*n)
+			GemmF32(0, m, n, k, a, k, b, k, c, n, bias, false)
+			Use(prevF, prevI)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					s := float64(bias[j])
+					for q := 0; q < k; q++ {
+						s += float64(a[i*k+q]) * float64(b[j*k+q])
+					}
+					if d := math.Abs(s - float64(c[i*n+j])); d > 1e-4*math.Max(1, math.Abs(s)) {
+						t.Fatalf("k=%d %v: C[%d,%d]=%v, want %v", k, impl, i, j, c[i*n+j], s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkDotU8S8(b *testing.B) {
+	x := make([]uint8, 4096)
+	y := make([]int8, 4096)
+	_, best := Best()
+	for _, impl := range impls(best) {
+		b.Run(impl.String(), func(b *testing.B) {
+			pf, pi := Use(Generic, impl)
+			defer Use(pf, pi)
+			b.SetBytes(4096)
+			for i := 0; i < b.N; i++ {
+				DotU8S8(x, y)
+			}
+		})
+	}
+}
+
+func BenchmarkGemmF32(b *testing.B) {
+	const m, n, k = 64, 64, 256
+	x := make([]float32, m*k)
+	y := make([]float32, n*k)
+	c := make([]float32, m*n)
+	best, _ := Best()
+	for _, impl := range impls(best) {
+		b.Run(impl.String(), func(b *testing.B) {
+			pf, pi := Use(impl, Generic)
+			defer Use(pf, pi)
+			for i := 0; i < b.N; i++ {
+				GemmF32(0, m, n, k, x, k, y, k, c, n, nil, false)
+			}
+			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
