@@ -167,8 +167,12 @@ func resolve(opts Options, root, tmp string, env []string) (*Package, string, []
 			return nil, "", nil, fmt.Errorf("package %s: %v", opts.Pkg, err)
 		}
 		if !sameDir(mod, root) {
+			ver, err := exec.Command("go", "env", "GOVERSION").Output()
+			if err != nil {
+				return nil, "", nil, fmt.Errorf("go env GOVERSION: %v", err)
+			}
 			work := filepath.Join(tmp, "go.work")
-			text := fmt.Sprintf("go 1.26\n\nuse (\n\t%q\n\t%q\n)\n", root, mod)
+			text := fmt.Sprintf("go %s\n\nuse (\n\t%q\n\t%q\n)\n", strings.TrimPrefix(strings.TrimSpace(string(ver)), "go"), root, mod)
 			if err := os.WriteFile(work, []byte(text), 0o644); err != nil {
 				return nil, "", nil, err
 			}

@@ -27,8 +27,8 @@ func TestMain(m *testing.M) {
 	_, err = image.Build(image.Options{
 		Pkg:    "./testdata/stubhello",
 		Out:    stubImage,
-		Kernel: image.ModulePath + "/internal/qemu/stubkernel",
-		Entry:  image.ModulePath + "/internal/qemu/stubkernel.entry32",
+		Kernel: image.ModulePath + "/test/qemu/stubkernel",
+		Entry:  image.ModulePath + "/test/qemu/stubkernel.entry32",
 	})
 	if err != nil {
 		os.RemoveAll(dir)

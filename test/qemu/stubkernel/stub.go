@@ -10,7 +10,9 @@
 //	reset  triple-fault (QEMU with -no-reboot exits with status 0)
 //	echo   copy COM1 input to COM1 up to a newline, then exit 0
 //
-// It exists only for tests of internal/qemu, test/qemu and the xairrosx tool.
+// It exists only for tests of internal/image, internal/qemu, test/qemu and
+// the xairrosx tool; it lives outside internal/ so that test programs in
+// other modules may import it.
 package stubkernel
 
 // entry32 is the PVH entry point, entered in 32-bit protected mode with
