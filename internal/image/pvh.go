@@ -125,8 +125,8 @@ func CheckFits(b []byte, mem uint64) error {
 		return err
 	}
 	if need := info.End + Headroom; need > mem {
-		return fmt.Errorf("image does not fit in %s of guest memory: its segments end at %s and the kernel needs %s more (at least -mem %s)",
-			FormatSize(mem), FormatSize(info.End), FormatSize(Headroom), FormatSize(roundUpMiB(need)))
+		return fmt.Errorf("image does not fit in %s of guest memory: its segments end at %.1f MiB and the kernel needs %d MiB more (use at least -mem %s)",
+			FormatSize(mem), float64(info.End)/(1<<20), Headroom>>20, FormatSize(roundUpMiB(need)))
 	}
 	return nil
 }
