@@ -1,0 +1,159 @@
+package ops
+
+import (
+	"github.com/xairrosx/xairrosx/ai/kernels"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+func init() {
+	register("", "Conv", 1, buildConv)
+}
+
+// buildConv handles 1-D and 2-D float32 convolution (NCW / NCHW) with
+// groups, strides, dilations and padding, as im2col followed by GEMM.
+func buildConv(b *Build) error {
+	if err := b.need(2, 3, tensor.Float32); err != nil {
+		return err
+	}
+	x, wv := b.In[0], b.In[1]
+	if len(x.Shape) != 4 && len(x.Shape) != 3 {
+		return b.Errorf("only 1-D and 2-D convolution is supported, input has shape %v", x.Shape)
+	}
+	if len(wv.Shape) != len(x.Shape) || wv.DType != tensor.Float32 {
+		return b.Errorf("weight %v%v does not match input %v", wv.DType, wv.Shape, x.Shape)
+	}
+	in, kshape := x.Shape[2:], wv.Shape[2:]
+	if ks := b.Ints("kernel_shape", nil); ks != nil && !tensor.SameShape(ks, kshape) {
+		return b.Errorf("kernel_shape %v differs from weight shape %v", ks, wv.Shape)
+	}
+	win, err := newWindow(b, in, kshape, false)
+	if err != nil {
+		return err
+	}
+	if len(in) == 1 { // 1-D as 2-D with height 1
+		win = &window{in: []int{1, in[0]}, k: []int{1, win.k[0]}, s: []int{1, win.s[0]}, d: []int{1, win.d[0]},
+			pb: []int{0, win.pb[0]}, pe: []int{0, win.pe[0]}, out: []int{1, win.out[0]}}
+	}
+	n, c := x.Shape[0], x.Shape[1]
+	m := wv.Shape[0]
+	g := int(b.Int("group", 1))
+	if g < 1 || c%g != 0 || m%g != 0 || wv.Shape[1] != c/g {
+		return b.Errorf("group %d does not fit %d input and %d output channels (weight %v)", g, c, m, wv.Shape)
+	}
+	var bias []float32
+	if b.Has(2) {
+		if b.In[2].DType != tensor.Float32 || tensor.NumElements(b.In[2].Shape) != m {
+			return b.Errorf("bias %v%v does not match %d output channels", b.In[2].DType, b.In[2].Shape, m)
+		}
+	}
+	outShape := append([]int{n, m}, win.out[2-len(in):]...)
+	b.Out = []Value{{DType: tensor.Float32, Shape: outShape}}
+
+	cg, mg := c/g, m/g
+	kh, kw := win.k[0], win.k[1]
+	ih, iw := win.in[0], win.in[1]
+	oh, ow := win.out[0], win.out[1]
+	kc := cg * kh * kw
+	p := oh * ow
+	// Rows of the patch matrix are padded to a multiple of 8 floats so the
+	// FMA kernel runs over whole vectors.
+	ldk := (kc + 7) &^ 7
+	threads := 1
+	if b.Group != nil {
+		threads = max(1, b.Group.Threads)
+	}
+	scratch := make([][]float32, threads)
+	for i := range scratch {
+		scratch[i] = make([]float32, p*ldk)
+	}
+	// Weights repacked with the same padded row length.
+	var wpack []float32
+	packW := func(w []float32) {
+		if wpack == nil {
+			wpack = make([]float32, m*ldk)
+		}
+		for i := 0; i < m; i++ {
+			copy(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc])
+		}
+	}
+	constW := wv.Const != nil
+	if constW {
+		packW(wv.Const.Contiguous().F32())
+	}
+	if b.Has(2) && b.In[2].Const != nil {
+		bias = b.In[2].Const.Contiguous().F32()[:m]
+	}
+	var xs, ys []float32
+	var bs []float32
+	im2col := func(col []float32, img []float32) {
+		for q := 0; q < p; q++ {
+			oy, ox := q/ow, q%ow
+			row := col[q*ldk : q*ldk+kc]
+			t := 0
+			for ch := 0; ch < cg; ch++ {
+				plane := img[ch*ih*iw : (ch+1)*ih*iw]
+				for ky := 0; ky < kh; ky++ {
+					y := oy*win.s[0] - win.pb[0] + ky*win.d[0]
+					if y < 0 || y >= ih {
+						for kx := 0; kx < kw; kx++ {
+							row[t] = 0
+							t++
+						}
+						continue
+					}
+					for kx := 0; kx < kw; kx++ {
+						xx := ox*win.s[1] - win.pb[1] + kx*win.d[1]
+						if xx < 0 || xx >= iw {
+							row[t] = 0
+						} else {
+							row[t] = plane[y*iw+xx]
+						}
+						t++
+					}
+				}
+			}
+		}
+	}
+	// one (image, group) pair per work item when there are several images
+	perImage := func(w, lo, hi int) {
+		col := scratch[w]
+		for item := lo; item < hi; item++ {
+			img, gi := item/g, item%g
+			im2col(col, xs[(img*c+gi*cg)*ih*iw:])
+			var bb []float32
+			if bs != nil {
+				bb = bs[gi*mg : (gi+1)*mg]
+			}
+			kernels.GemmF32(0, mg, p, ldk, wpack[gi*mg*ldk:], ldk, col, ldk, ys[(img*m+gi*mg)*p:], p, bb, true)
+		}
+	}
+	var curGroup, curImg int
+	rows := func(w, lo, hi int) {
+		var bb []float32
+		if bs != nil {
+			bb = bs[curGroup*mg : (curGroup+1)*mg]
+		}
+		kernels.GemmF32(lo, hi, p, ldk, wpack[curGroup*mg*ldk:], ldk, scratch[0], ldk, ys[(curImg*m+curGroup*mg)*p:], p, bb, true)
+	}
+	b.Run = func(inT, outT []*tensor.Tensor) {
+		xs, ys = inT[0].F32(), outT[0].F32()
+		if !constW {
+			packW(inT[1].F32())
+		}
+		bs = bias
+		if bs == nil && len(inT) > 2 && inT[2] != nil {
+			bs = inT[2].F32()
+		}
+		if n*g >= threads || threads == 1 {
+			b.Group.For(n*g, 1, perImage)
+			return
+		}
+		for curImg = 0; curImg < n; curImg++ {
+			for curGroup = 0; curGroup < g; curGroup++ {
+				im2col(scratch[0], xs[(curImg*c+curGroup*cg)*ih*iw:])
+				b.Group.For(mg, 2, rows)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package ops
+
+import (
+	"github.com/xairrosx/xairrosx/ai/kernels"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+func init() {
+	register("", "MatMul", 1, buildMatMul)
+	register("", "Gemm", 1, buildGemm)
+}
+
+// transposeInto writes the k×n row-major matrix src transposed (n×k, row
+// stride ld) into dst.
+func transposeInto(dst []float32, ld int, src []float32, k, n int) {
+	for i := 0; i < k; i++ {
+		row := src[i*n : (i+1)*n]
+		for j, v := range row {
+			dst[j*ld+i] = v
+		}
+	}
+}
+
+// buildMatMul implements numpy matmul semantics for float32, with batch
+// broadcasting. Constant right-hand sides are transposed once at build time.
+func buildMatMul(b *Build) error {
+	if err := b.need(2, 2, tensor.Float32); err != nil {
+		return err
+	}
+	a, bv := b.In[0], b.In[1]
+	if bv.DType != tensor.Float32 {
+		return b.Errorf("input types differ: %v and %v", a.DType, bv.DType)
+	}
+	as, bs := clone(a.Shape), clone(bv.Shape)
+	if len(as) == 0 || len(bs) == 0 {
+		return b.Errorf("MatMul of a scalar")
+	}
+	aVec, bVec := len(as) == 1, len(bs) == 1
+	if aVec {
+		as = []int{1, as[0]}
+	}
+	if bVec {
+		bs = []int{bs[0], 1}
+	}
+	m, k := as[len(as)-2], as[len(as)-1]
+	k2, n := bs[len(bs)-2], bs[len(bs)-1]
+	if k != k2 {
+		return b.Errorf("shapes %v and %v do not multiply (inner %d vs %d)", a.Shape, bv.Shape, k, k2)
+	}
+	batch, ok := BroadcastShape(as[:len(as)-2], bs[:len(bs)-2])
+	if !ok {
+		return b.Errorf("batch dimensions of %v and %v do not broadcast", a.Shape, bv.Shape)
+	}
+	out := append(clone(batch), m, n)
+	if aVec {
+		out = append(out[:len(out)-2], n)
+	}
+	if bVec {
+		out = out[:len(out)-1]
+		if aVec {
+			out = clone(batch)
+		}
+	}
+	b.Out = []Value{{DType: tensor.Float32, Shape: out}}
+	nb := tensor.NumElements(batch)
+	sa := bstrides(as[:len(as)-2], batch)
+	sb := bstrides(bs[:len(bs)-2], batch)
+	// batch offsets, in matrices
+	aOff, bOff := make([]int, nb), make([]int, nb)
+	for i := 0; i < nb; i++ {
+		r := i
+		for d := len(batch) - 1; d >= 0; d-- {
+			j := r % batch[d]
+			r /= batch[d]
+			aOff[i] += j * sa[d]
+			bOff[i] += j * sb[d]
+		}
+	}
+	nbB := tensor.NumElements(bs[:len(bs)-2])
+	bt := make([]float32, nbB*n*k)
+	constB := bv.Const != nil
+	packB := func(src []float32) {
+		for i := 0; i < nbB; i++ {
+			transposeInto(bt[i*n*k:], k, src[i*k*n:], k, n)
+		}
+	}
+	if constB {
+		packB(bv.Const.Contiguous().F32())
+	}
+	var xa, yc []float32
+	rows := func(_, lo, hi int) {
+		// work items are (batch, row) pairs
+		for it := lo; it < hi; {
+			bi, r := it/m, it%m
+			end := min(m, r+(hi-it))
+			kernels.GemmF32(r, end, n, k, xa[aOff[bi]*m*k:], k, bt[bOff[bi]*n*k:], k, yc[bi*m*n:], n, nil, false)
+			it += end - r
+		}
+	}
+	b.Run = func(in, o []*tensor.Tensor) {
+		xa, yc = in[0].F32(), o[0].F32()
+		if !constB {
+			packB(in[1].F32())
+		}
+		b.Group.For(nb*m, max(1, 4096/max(1, n*k)), rows)
+	}
+	return nil
+}
+
+// buildGemm implements Y = alpha·A'·B' + beta·C for float32.
+func buildGemm(b *Build) error {
+	if err := b.need(2, 3, tensor.Float32); err != nil {
+		return err
+	}
+	a, bv := b.In[0], b.In[1]
+	if len(a.Shape) != 2 || len(bv.Shape) != 2 {
+		return b.Errorf("A %v and B %v must be matrices", a.Shape, bv.Shape)
+	}
+	transA, transB := b.Int("transA", 0) != 0, b.Int("transB", 0) != 0
+	alpha, beta := b.Float("alpha", 1), b.Float("beta", 1)
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := bv.Shape[0], bv.Shape[1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		return b.Errorf("A %v and B %v do not multiply (transA=%v transB=%v)", a.Shape, bv.Shape, transA, transB)
+	}
+	var bc *bcast
+	if b.Has(2) {
+		cs := b.In[2].Shape
+		if out, ok := BroadcastShape(cs, []int{m, n}); !ok || !tensor.SameShape(out, []int{m, n}) {
+			return b.Errorf("C %v does not broadcast to %dx%d", cs, m, n)
+		}
+		bc = newBcast([]int{m, n}, cs, []int{m, n})
+	}
+	b.Out = []Value{{DType: tensor.Float32, Shape: []int{m, n}}}
+	bt := make([]float32, n*k)
+	at := make([]float32, m*k)
+	constB := bv.Const != nil
+	packB := func(src []float32) {
+		if transB {
+			copy(bt, src[:n*k])
+		} else {
+			transposeInto(bt, k, src, k, n)
+		}
+	}
+	if constB {
+		packB(bv.Const.Contiguous().F32())
+	}
+	var xa, yc, cc []float32
+	rows := func(_, lo, hi int) {
+		kernels.GemmF32(lo, hi, n, k, xa, k, bt, k, yc, n, nil, false)
+		for i := lo; i < hi; i++ {
+			row := yc[i*n : (i+1)*n]
+			if alpha != 1 {
+				for j := range row {
+					row[j] *= alpha
+				}
+			}
+			if cc != nil {
+				_, ob := bc.offsets(i)
+				ib := bc.ib
+				if bc.flat {
+					ob, ib = i*n, 1
+				}
+				for j := range row {
+					row[j] += beta * cc[ob+j*ib]
+				}
+			}
+		}
+	}
+	b.Run = func(in, o []*tensor.Tensor) {
+		xa, yc, cc = in[0].F32(), o[0].F32(), nil
+		if transA {
+			transposeInto(at, k, xa, k, m) // A is stored k×m
+			xa = at
+		}
+		if !constB {
+			packB(in[1].F32())
+		}
+		if bc != nil {
+			cc = in[2].F32()
+		}
+		b.Group.For(m, 4, rows)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package ops
+
+// window describes a sliding window over the spatial axes of an NC... tensor
+// (convolution and pooling): kernel size, strides, dilations and the
+// padding before and after each spatial axis, with the output size.
+type window struct {
+	in, k, s, d, pb, pe, out []int
+}
+
+// newWindow computes output sizes from the ONNX attributes auto_pad, pads,
+// strides, dilations and (for pooling) ceil_mode.
+func newWindow(b *Build, in, kernel []int, ceil bool) (*window, error) {
+	r := len(in)
+	if len(kernel) != r {
+		return nil, b.Errorf("kernel_shape %v for %d spatial axes", kernel, r)
+	}
+	ones := make([]int, r)
+	for i := range ones {
+		ones[i] = 1
+	}
+	w := &window{in: in, k: kernel, s: b.Ints("strides", ones), d: b.Ints("dilations", ones),
+		pb: make([]int, r), pe: make([]int, r), out: make([]int, r)}
+	if len(w.s) != r || len(w.d) != r {
+		return nil, b.Errorf("strides %v / dilations %v do not match %d spatial axes", w.s, w.d, r)
+	}
+	pads := b.Ints("pads", make([]int, 2*r))
+	if len(pads) != 2*r {
+		return nil, b.Errorf("pads %v do not match %d spatial axes", pads, r)
+	}
+	autoPad := b.String("auto_pad", "NOTSET")
+	for i := 0; i < r; i++ {
+		if w.k[i] < 1 || w.s[i] < 1 || w.d[i] < 1 || pads[i] < 0 || pads[i+r] < 0 {
+			return nil, b.Errorf("bad kernel %v / strides %v / dilations %v / pads %v", w.k, w.s, w.d, pads)
+		}
+		ek := (w.k[i]-1)*w.d[i] + 1
+		switch autoPad {
+		case "NOTSET", "":
+			w.pb[i], w.pe[i] = pads[i], pads[i+r]
+			span := in[i] + w.pb[i] + w.pe[i] - ek
+			if span < 0 {
+				return nil, b.Errorf("kernel %v larger than padded input %v", w.k, in)
+			}
+			if ceil {
+				w.out[i] = (span+w.s[i]-1)/w.s[i] + 1
+				if (w.out[i]-1)*w.s[i] >= in[i]+w.pb[i] {
+					w.out[i]--
+				}
+			} else {
+				w.out[i] = span/w.s[i] + 1
+			}
+		case "VALID":
+			if in[i] < ek {
+				return nil, b.Errorf("kernel %v larger than input %v", w.k, in)
+			}
+			w.out[i] = (in[i]-ek)/w.s[i] + 1
+		case "SAME_UPPER", "SAME_LOWER":
+			w.out[i] = (in[i] + w.s[i] - 1) / w.s[i]
+			total := max(0, (w.out[i]-1)*w.s[i]+ek-in[i])
+			small, big := total/2, total-total/2
+			if autoPad == "SAME_UPPER" {
+				w.pb[i], w.pe[i] = small, big
+			} else {
+				w.pb[i], w.pe[i] = big, small
+			}
+		default:
+			return nil, b.Errorf("auto_pad %q is not supported", autoPad)
+		}
+	}
+	return w, nil
+}
