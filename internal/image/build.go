@@ -33,6 +33,11 @@ const (
 	LinkBase = "0x101000"
 )
 
+// KernelEnv names the environment variable that, when set to a package
+// path, links that package as the kernel (entry symbol PKG.entry32) instead
+// of DefaultKernel. Tests of the tool use it with the stub kernel.
+const KernelEnv = "XAIRROSX_KERNEL"
+
 // overlayName is the file the overlay adds to the main package's directory.
 const overlayName = "zz_xairrosx_kernel_import.go"
 
@@ -49,7 +54,7 @@ type Options struct {
 	// Root is the XairrosX module's root directory; "" means FindRoot.
 	Root string
 	// Kernel is the package imported into the program; "" means
-	// DefaultKernel. Entry is the linker entry symbol; "" means
+	// $XAIRROSX_KERNEL if set, else DefaultKernel. Entry is the linker entry symbol; "" means
 	// DefaultEntry. Tests of the tool replace both with a stub kernel.
 	Kernel, Entry string
 	// Env holds extra environment entries for the go command.
@@ -82,6 +87,9 @@ func Build(opts Options) (*Package, error) {
 		}
 	}
 	kernel, entry := opts.Kernel, opts.Entry
+	if k := os.Getenv(KernelEnv); kernel == "" && k != "" {
+		kernel, entry = k, k+".entry32"
+	}
 	if kernel == "" {
 		kernel = DefaultKernel
 	}
