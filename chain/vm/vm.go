@@ -13,8 +13,6 @@
 // writes and errors are identical on every node and in both wazero engines.
 package vm
 
-
-
 // Host is what a contract can reach; the node implements it over its state
 // for one execution.
 type Host interface {
@@ -88,4 +86,3 @@ func (cfg Config) withDefaults() Config {
 	}
 	return cfg
 }
-
