@@ -1,0 +1,149 @@
+package runtime_test
+
+import (
+	"math"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/xairrosx/xairrosx/ai/internal/mnist"
+	"github.com/xairrosx/xairrosx/ai/internal/ortref"
+	"github.com/xairrosx/xairrosx/ai/onnx"
+	xrt "github.com/xairrosx/xairrosx/ai/runtime"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+const mnistModel = "../testdata/mnist-8.onnx"
+
+func loadMNIST(t testing.TB) (*onnx.Model, *mnist.Set) {
+	b, err := os.ReadFile(mnistModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := mnist.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := mnist.LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, set
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func imageTensor(img []byte) *tensor.Tensor {
+	t := tensor.MustNew(tensor.Float32, 1, 1, 28, 28)
+	for j, v := range img {
+		t.F32()[j] = float32(v)
+	}
+	return t
+}
+
+// TestMNISTMatchesONNXRuntime runs all 10,000 MNIST test images through the
+// engine and through ONNX Runtime: the accuracies must be equal and every
+// logit must agree within 1e-4 relative to the largest logit of its image.
+// (MNIST-8 takes raw 0-255 pixels, so its logits reach thousands and a
+// near-zero logit carries float32 rounding noise of about 1e-3 absolute in
+// either implementation; the per-image scale is the meaningful measure.)
+func TestMNISTMatchesONNXRuntime(t *testing.T) {
+	m, set := loadMNIST(t)
+	p, err := xrt.Compile(m, xrt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(set.Images)
+	var runs []map[string]*tensor.Tensor
+	for i := 0; i < n; i++ {
+		runs = append(runs, map[string]*tensor.Tensor{"Input3": imageTensor(set.Images[i])})
+	}
+	ref, err := ortref.Run(mnistModel, runtime.NumCPU(), runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours, theirs int
+	var maxErr, maxAbs float64
+	for i := 0; i < n; i++ {
+		out, err := p.Run(runs[i]["Input3"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := out[0].F32()[:10], ref[i][0].F32()[:10]
+		scale := 1.0
+		for _, v := range want {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		for j := range got {
+			d := math.Abs(float64(got[j] - want[j]))
+			maxAbs = math.Max(maxAbs, d)
+			maxErr = math.Max(maxErr, d/scale)
+		}
+		if argmax(got) == int(set.Labels[i]) {
+			ours++
+		}
+		if argmax(want) == int(set.Labels[i]) {
+			theirs++
+		}
+	}
+	t.Logf("MNIST-8 float32 on %d test images: engine %d correct (%.2f%%), ONNX Runtime %d correct; largest logit difference %.2g absolute, %.2g relative to the image's largest logit",
+		n, ours, 100*float64(ours)/float64(n), theirs, maxAbs, maxErr)
+	if ours != theirs {
+		t.Errorf("accuracy differs from ONNX Runtime: %d vs %d", ours, theirs)
+	}
+	if maxErr > 1e-4 {
+		t.Errorf("logits differ from ONNX Runtime by %g (> 1e-4)", maxErr)
+	}
+}
+
+// TestRunAllocatesNothing checks the static memory plan: a steady-state
+// inference makes no heap allocation, single-threaded and parallel.
+func TestRunAllocatesNothing(t *testing.T) {
+	m, set := loadMNIST(t)
+	for _, threads := range []int{1, 2} {
+		p, err := xrt.Compile(m, xrt.Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := imageTensor(set.Images[0])
+		if _, err := p.Run(in); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(50, func() {
+			if _, err := p.Run(in); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("threads=%d: %v allocations per run, arena %d bytes", threads, allocs, p.ArenaBytes())
+		if allocs != 0 {
+			t.Errorf("threads=%d: %v heap allocations per inference, want 0", threads, allocs)
+		}
+	}
+}
+
+func BenchmarkMNISTFloat32(b *testing.B) {
+	m, set := loadMNIST(b)
+	p, err := xrt.Compile(m, xrt.Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := imageTensor(set.Images[0])
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Run(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
