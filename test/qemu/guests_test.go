@@ -253,3 +253,23 @@ func TestMachinesBootHello(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeImage boots the node image, types commands on its console and
+// halts it.
+func TestNodeImage(t *testing.T) {
+	if !selected("node") {
+		t.Log("node image not booted, waiting for the kernel (try -guests=node)")
+		return
+	}
+	r := runTool(t, 3*time.Minute, "echo typed on the console\r\nnosuchcommand\r\nmem\r\nhalt 0\r\n",
+		"run", "-timeout", "120s", "./images/node")
+	out := strings.ReplaceAll(r.stdout, "\r\n", "\n")
+	for _, want := range []string{"XairrosX node shell", "\ntyped on the console\n", "nosuchcommand: unknown command", "physical: ", "halting\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s\nstderr:\n%s", want, out, r.stderr)
+		}
+	}
+	if r.status != 0 {
+		t.Errorf("exit status %d after halt, want 0", r.status)
+	}
+}
