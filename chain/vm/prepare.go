@@ -21,15 +21,17 @@ func Prepare(wasm []byte, cfg Config) ([]byte, error) {
 	if len(wasm) > cfg.MaxCodeSize {
 		return nil, errorf(CodeInvalidModule, "code is %d bytes, over the limit of %d bytes", len(wasm), cfg.MaxCodeSize)
 	}
-	if err := validate(wasm, cfg); err != nil {
-		return nil, errorf(CodeInvalidModule, "invalid wasm: %v", err)
-	}
 	m, err := wasmbin.Decode(wasm)
 	if err != nil {
 		return nil, errorf(CodeInvalidModule, "invalid wasm: %v", err)
 	}
+	// The contract rules first, so that forbidden opcodes get their own
+	// message even where wazero would reject them as unknown (threads).
 	if err := checkModule(m, cfg); err != nil {
 		return nil, err
+	}
+	if err := validate(wasm, cfg); err != nil {
+		return nil, errorf(CodeInvalidModule, "invalid wasm: %v", err)
 	}
 	if err := instrument(m); err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func checkModule(m *wasmbin.Module, cfg Config) error {
 	}
 	for i, g := range m.Globals {
 		if isFloat(g.Type) {
-			return errorf(CodeInvalidModule, "global %d at byte offset %d has type %v: floating point is not allowed", i, g.Offset, g.Type)
+			return errorf(CodeInvalidModule, "global %d at byte offset %d has type %v: %s is not allowed", i, g.Offset, g.Type, banned(g.Type))
 		}
 	}
 	if len(m.Tables) > 1 {
@@ -158,11 +160,6 @@ func checkBody(m *wasmbin.Module, fi int, b *wasmbin.Body) error {
 	if n := b.NumLocals(); n > maxLocals {
 		return errorf(CodeInvalidModule, "function %d declares %d locals, over the limit of %d", fi, n, maxLocals)
 	}
-	for _, l := range b.Locals {
-		if isFloat(l.Type) {
-			return errorf(CodeInvalidModule, "function %d has a local of type %v: floating point is not allowed", fi, l.Type)
-		}
-	}
 	r := &wasmbin.Reader{Data: b.Code, Base: b.Offset}
 	for !r.EOF() {
 		off := r.Off()
@@ -172,6 +169,11 @@ func checkBody(m *wasmbin.Module, fi int, b *wasmbin.Body) error {
 		}
 		if why := forbidden(m, &in); why != "" {
 			return errorf(CodeInvalidModule, "function %d: opcode %s at byte offset %d is not allowed: %s", fi, opName(in.Op), off, why)
+		}
+	}
+	for _, l := range b.Locals {
+		if isFloat(l.Type) {
+			return errorf(CodeInvalidModule, "function %d has a local of type %v: %s is not allowed", fi, l.Type, banned(l.Type))
 		}
 	}
 	return nil
@@ -204,7 +206,7 @@ func forbidden(m *wasmbin.Module, in *wasmbin.Instr) string {
 		return "exception handling is not supported"
 	case op == wasmbin.OpBlock || op == wasmbin.OpLoop || op == wasmbin.OpIf:
 		if t, ok := in.BlockValType(); ok && isFloat(t) {
-			return "block result type " + t.String() + ": floating point"
+			return "block result type " + t.String() + ": " + banned(t)
 		}
 		if in.BlockType >= 0 && int(in.BlockType) < len(m.Types) {
 			t := m.Types[in.BlockType]
@@ -218,6 +220,15 @@ func forbidden(m *wasmbin.Module, in *wasmbin.Instr) string {
 	return ""
 }
 
+// banned names the feature a forbidden value type belongs to.
+func banned(t wasmbin.ValType) string {
+	if t == wasmbin.V128 {
+		return "SIMD"
+	}
+	return "floating point"
+}
+
+// isFloat reports whether t is a forbidden value type: f32, f64 or v128.
 func isFloat(t wasmbin.ValType) bool {
 	return t == wasmbin.F32 || t == wasmbin.F64 || t == wasmbin.V128
 }
@@ -234,7 +245,7 @@ func hasFloat(ts []wasmbin.ValType) bool {
 func noFloat(ts []wasmbin.ValType, format string, i int) error {
 	for j, t := range ts {
 		if isFloat(t) {
-			return errorf(CodeInvalidModule, format+" %d has type %v: floating point is not allowed", i, j, t)
+			return errorf(CodeInvalidModule, format+" %d has type %v: %s is not allowed", i, j, t, banned(t))
 		}
 	}
 	return nil
