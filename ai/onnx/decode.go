@@ -178,7 +178,7 @@ func (it *fieldIter) doubles(dst []float64, name string) []float64 {
 // b, so b must stay unchanged while the model is in use. Decode only
 // decodes; Load also checks the graph.
 func Decode(b []byte) (*Model, error) {
-	m := &Model{Opsets: map[string]int64{}}
+	m := &Model{Opsets: map[string]int64{}, Metadata: map[string]string{}}
 	it := fieldIter{b: b, path: "model"}
 	var sawGraph bool
 	for it.next() {
@@ -195,6 +195,12 @@ func Decode(b []byte) (*Model, error) {
 				return nil, err
 			}
 			m.Graph, sawGraph = g, true
+		case 14:
+			k, v, err := decodeEntry(it.msg("metadata_props"), "model.metadata_props")
+			if err != nil {
+				return nil, err
+			}
+			m.Metadata[k] = v
 		case 8:
 			d, v, err := decodeOpset(it.msg("opset_import"), fmt.Sprintf("model.opset_import[%d]", len(m.Opsets)))
 			if err != nil {
@@ -228,6 +234,21 @@ func decodeOpset(b []byte, path string) (string, int64, error) {
 		}
 	}
 	return d, v, it.err
+}
+
+// decodeEntry decodes a StringStringEntryProto.
+func decodeEntry(b []byte, path string) (string, string, error) {
+	it := fieldIter{b: b, path: path}
+	var k, v string
+	for it.next() {
+		switch it.num {
+		case 1:
+			k = it.str("key")
+		case 2:
+			v = it.str("value")
+		}
+	}
+	return k, v, it.err
 }
 
 func decodeGraph(b []byte, path string, depth int) (*Graph, error) {
@@ -423,15 +444,16 @@ func decodeValueInfo(b []byte, path string) (ValueInfo, error) {
 // fields are converted.
 func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 	var (
-		name     string
-		dims     []int64
-		dt       tensor.DType
-		raw      []byte
-		hasRaw   bool
-		f32      []float32
-		i64      []int64
-		f64      []float64
-		external bool
+		name      string
+		dims      []int64
+		dt        tensor.DType
+		raw       []byte
+		hasRaw    bool
+		f32       []float32
+		i64       []int64
+		f64       []float64
+		external  bool
+		packedF32 []byte
 	)
 	it := fieldIter{b: b, path: path}
 	for it.next() {
@@ -441,6 +463,16 @@ func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 		case 2:
 			dt = tensor.DType(it.int("data_type"))
 		case 4:
+			if it.typ == protowire.BytesType && packedF32 == nil && len(f32) == 0 {
+				// packed fixed32 floats are little-endian float32 bytes:
+				// use them in place like raw_data
+				packedF32 = it.bytes
+				break
+			}
+			if packedF32 != nil {
+				f32 = it.floats(f32, "float_data") // rare: split packed runs
+				break
+			}
 			f32 = it.floats(f32, "float_data")
 		case 5, 7, 11:
 			i64 = it.ints(i64, "int_data")
@@ -482,6 +514,16 @@ func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 		n *= d
 		shape[i] = int(d)
 	}
+	if packedF32 != nil {
+		if len(f32) > 0 || hasRaw || dt != tensor.Float32 {
+			if len(packedF32)%4 != 0 {
+				return "", nil, &DecodeError{path, errTruncated}
+			}
+			f32 = append(bytesToF32(packedF32), f32...)
+		} else {
+			raw, hasRaw = packedF32, true
+		}
+	}
 	if hasRaw {
 		t, err := tensor.FromBytes(dt, shape, raw)
 		if err != nil {
@@ -496,6 +538,9 @@ func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 	cnt := len(f32) + len(i64) + len(f64)
 	if int64(cnt) != n {
 		return "", nil, &DecodeError{path, fmt.Errorf("%v%v needs %d values, file has %d", dt, shape, n, cnt)}
+	}
+	if dt != tensor.Float32 && len(f32) > 0 {
+		return "", nil, &DecodeError{path, fmt.Errorf("%v tensor stores values in float_data", dt)}
 	}
 	switch dt {
 	case tensor.Float32:
@@ -528,4 +573,12 @@ func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 // and output_*.pb files of the ONNX backend tests).
 func DecodeTensor(b []byte) (string, *tensor.Tensor, error) {
 	return decodeTensor(b, "tensor")
+}
+
+func bytesToF32(b []byte) []float32 {
+	r := make([]float32, 0, len(b)/4)
+	for i := 0; i+4 <= len(b); i += 4 {
+		r = append(r, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+	}
+	return r
 }

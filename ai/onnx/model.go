@@ -22,6 +22,8 @@ type Model struct {
 	// to its version.
 	Opsets map[string]int64
 	Graph  *Graph
+	// Metadata holds the model's metadata_props.
+	Metadata map[string]string
 }
 
 // Graph is a decoded GraphProto.

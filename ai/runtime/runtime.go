@@ -25,6 +25,9 @@ type Options struct {
 	// Shapes overrides the shapes of graph inputs (needed for symbolic
 	// dimensions); symbolic dimensions not given here default to 1.
 	Shapes map[string][]int
+	// KeepAll keeps every intermediate value alive until the end of a run
+	// (no memory reuse), so Value can read it; calibration uses it.
+	KeepAll bool
 	// MaxArenaBytes refuses models whose activations need more memory
 	// (0 means 16 GiB).
 	MaxArenaBytes int
@@ -52,6 +55,7 @@ type Program struct {
 	steps   []step
 	inBufs  []*tensor.Tensor
 	outBufs []*tensor.Tensor
+	values  map[string]*tensor.Tensor
 	arena   *arena.Arena
 	group   *par.Group
 	// CheckFinite makes Run refuse float inputs holding NaN or ±Inf.
@@ -192,6 +196,11 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		}
 		l.last = len(plan)
 	}
+	if opt.KeepAll {
+		for _, l := range lives {
+			l.last = len(plan)
+		}
+	}
 	blocks := make([]arena.Block, len(order))
 	for i, name := range order {
 		l := lives[name]
@@ -219,6 +228,7 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 			copy(t.Raw(), l.v.Const.Contiguous().Bytes())
 		}
 	}
+	p.values = bufs
 	for _, in := range p.Inputs {
 		p.inBufs = append(p.inBufs, bufs[in.Name])
 	}
@@ -395,3 +405,7 @@ func (p *Program) ArenaBytes() int { return p.arena.Size() }
 // Steps returns the number of operator executions per run (constant
 // subgraphs are folded away at compile time).
 func (p *Program) Steps() int { return len(p.steps) }
+
+// Value returns the tensor holding a named value after Exec (meaningful for
+// every value only when compiled with KeepAll), or nil.
+func (p *Program) Value(name string) *tensor.Tensor { return p.values[name] }

@@ -1,0 +1,275 @@
+package ops
+
+import (
+	"github.com/xairrosx/xairrosx/ai/kernels"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+// Domain is the operator domain of the engine's integer-only operators.
+const Domain = "ai.xairrosx"
+
+func init() {
+	register(Domain, "QConv", 1, buildQConv)
+	register(Domain, "QGemm", 1, buildQGemm)
+}
+
+// qparams are the requantization attributes shared by QConv and QGemm.
+type qparams struct {
+	xzp        int32
+	mult       []int32
+	shift      []int
+	yzp        int32
+	relu       bool
+	out32      bool // int32 accumulators out, no requantization
+	perChannel bool
+}
+
+func readQParams(b *Build, channels int) (*qparams, error) {
+	q := &qparams{xzp: int32(b.Int("x_zero_point", 0)), yzp: int32(b.Int("y_zero_point", 0)),
+		relu: b.Int("relu", 0) != 0, out32: b.String("output", "uint8") == "int32"}
+	if o := b.String("output", "uint8"); o != "uint8" && o != "int32" {
+		return nil, b.Errorf("output %q must be uint8 or int32", o)
+	}
+	if q.xzp < 0 || q.xzp > 255 || q.yzp < 0 || q.yzp > 255 {
+		return nil, b.Errorf("zero points must be in [0, 255]")
+	}
+	if q.out32 {
+		return q, nil
+	}
+	mult, shift := b.Ints("multiplier", nil), b.Ints("shift", nil)
+	if len(mult) != len(shift) || (len(mult) != 1 && len(mult) != channels) {
+		return nil, b.Errorf("multiplier (%d) and shift (%d) need 1 or %d values", len(mult), len(shift), channels)
+	}
+	for i := range mult {
+		if mult[i] <= 0 || mult[i] >= 1<<31 || shift[i] < -30 || shift[i] > 31 {
+			return nil, b.Errorf("requantization %d: multiplier %d / shift %d out of range", i, mult[i], shift[i])
+		}
+		q.mult = append(q.mult, int32(mult[i]))
+		q.shift = append(q.shift, shift[i])
+	}
+	q.perChannel = len(mult) > 1
+	return q, nil
+}
+
+// requant converts one accumulator of channel ch to uint8.
+func (q *qparams) requant(acc int32, ch int) uint8 {
+	i := 0
+	if q.perChannel {
+		i = ch
+	}
+	v := kernels.Requantize(acc, q.mult[i], q.shift[i]) + q.yzp
+	lo := int32(0)
+	if q.relu {
+		lo = q.yzp
+	}
+	return uint8(min(max(v, lo), 255))
+}
+
+// int8Weights checks that W is int8 within the kernels' exact range and
+// packs its rows (one per output channel, k values each) padded to KAlign.
+func int8Weights(b *Build, w Value, rows, k int) ([]int8, []int32, error) {
+	if w.DType != tensor.Int8 || w.Const == nil {
+		return nil, nil, b.Errorf("weights must be a constant int8 tensor, are %v", w.DType)
+	}
+	src := w.Const.Contiguous().I8()[:rows*k]
+	ldk := kernels.PadK(k)
+	packed := make([]int8, rows*ldk)
+	sums := make([]int32, rows)
+	for r := 0; r < rows; r++ {
+		for i, v := range src[r*k : (r+1)*k] {
+			if v < kernels.MinWeight || v > kernels.MaxWeight {
+				return nil, nil, b.Errorf("weight %d of row %d is %d, outside [%d, %d]", i, r, v, kernels.MinWeight, kernels.MaxWeight)
+			}
+			packed[r*ldk+i] = v
+			sums[r] += int32(v)
+		}
+	}
+	return packed, sums, nil
+}
+
+func int32Bias(b *Build, i, n int, wsum []int32, xzp int32) ([]int32, error) {
+	bias := make([]int32, n)
+	if b.Has(i) {
+		v := b.In[i]
+		if v.DType != tensor.Int32 || v.Const == nil || tensor.NumElements(v.Shape) != n {
+			return nil, b.Errorf("bias must be a constant int32 tensor of %d values, is %v%v", n, v.DType, v.Shape)
+		}
+		copy(bias, v.Const.Contiguous().I32()[:n])
+	}
+	for j := range bias { // fold the input zero point: Σ(x-zp)w = Σxw - zp·Σw
+		bias[j] -= xzp * wsum[j]
+	}
+	return bias, nil
+}
+
+// buildQConv: uint8 NCHW input, int8 weights [M, C/group, kh, kw] in
+// [-64, 63], int32 bias; output uint8 requantized per channel (or int32
+// accumulators with output="int32").
+func buildQConv(b *Build) error {
+	if err := b.need(2, 3, tensor.Uint8); err != nil {
+		return err
+	}
+	x, wv := b.In[0], b.In[1]
+	if len(x.Shape) != 4 || len(wv.Shape) != 4 {
+		return b.Errorf("only 2-D convolution: input %v, weight %v", x.Shape, wv.Shape)
+	}
+	win, err := newWindow(b, x.Shape[2:], wv.Shape[2:], false)
+	if err != nil {
+		return err
+	}
+	n, c, m := x.Shape[0], x.Shape[1], wv.Shape[0]
+	g := int(b.Int("group", 1))
+	if g < 1 || c%g != 0 || m%g != 0 || wv.Shape[1] != c/g {
+		return b.Errorf("group %d does not fit %d input and %d output channels", g, c, m)
+	}
+	q, err := readQParams(b, m)
+	if err != nil {
+		return err
+	}
+	cg, mg := c/g, m/g
+	kh, kw := win.k[0], win.k[1]
+	ih, iw, oh, ow := win.in[0], win.in[1], win.out[0], win.out[1]
+	kc := cg * kh * kw
+	ldk := kernels.PadK(kc)
+	p := oh * ow
+	wpack, wsum, err := int8Weights(b, wv, m, kc)
+	if err != nil {
+		return err
+	}
+	bias, err := int32Bias(b, 2, m, wsum, q.xzp)
+	if err != nil {
+		return err
+	}
+	outT := tensor.Uint8
+	if q.out32 {
+		outT = tensor.Int32
+	}
+	b.Out = []Value{{DType: outT, Shape: []int{n, m, oh, ow}}}
+	threads := 1
+	if b.Group != nil {
+		threads = max(1, b.Group.Threads)
+	}
+	cols := make([][]uint8, threads)
+	accs := make([][]int32, threads)
+	for i := range cols {
+		cols[i] = make([]uint8, p*ldk)
+		accs[i] = make([]int32, p*mg)
+	}
+	pad := uint8(q.xzp)
+	var xs []uint8
+	var y8 []uint8
+	var y32 []int32
+	work := func(w, lo, hi int) {
+		col, acc := cols[w], accs[w]
+		for item := lo; item < hi; item++ {
+			img, gi := item/g, item%g
+			src := xs[(img*c+gi*cg)*ih*iw:]
+			for pp := 0; pp < p; pp++ {
+				oy, ox := pp/ow, pp%ow
+				row := col[pp*ldk : pp*ldk+kc]
+				t := 0
+				for ch := 0; ch < cg; ch++ {
+					plane := src[ch*ih*iw:]
+					for ky := 0; ky < kh; ky++ {
+						yy := oy*win.s[0] - win.pb[0] + ky*win.d[0]
+						for kx := 0; kx < kw; kx++ {
+							xx := ox*win.s[1] - win.pb[1] + kx*win.d[1]
+							if yy < 0 || yy >= ih || xx < 0 || xx >= iw {
+								row[t] = pad
+							} else {
+								row[t] = plane[yy*iw+xx]
+							}
+							t++
+						}
+					}
+				}
+			}
+			kernels.GemmU8S8(0, p, mg, ldk, col, ldk, wpack[gi*mg*ldk:], ldk, acc, mg)
+			base := (img*m + gi*mg) * p
+			for j := 0; j < mg; j++ {
+				ch := gi*mg + j
+				bj := bias[ch]
+				for pp := 0; pp < p; pp++ {
+					a := acc[pp*mg+j] + bj
+					if q.out32 {
+						y32[base+j*p+pp] = a
+					} else {
+						y8[base+j*p+pp] = q.requant(a, ch)
+					}
+				}
+			}
+		}
+	}
+	b.Run = func(in, out []*tensor.Tensor) {
+		xs = in[0].U8()
+		if q.out32 {
+			y32 = out[0].I32()
+		} else {
+			y8 = out[0].U8()
+		}
+		b.Group.For(n*g, 1, work)
+	}
+	return nil
+}
+
+// buildQGemm: Y = X·Wᵀ + B with uint8 X [M, K], int8 W [N, K] (already
+// transposed, in [-64, 63]) and int32 B [N]; output uint8 requantized per
+// column, or int32 accumulators with output="int32".
+func buildQGemm(b *Build) error {
+	if err := b.need(2, 3, tensor.Uint8); err != nil {
+		return err
+	}
+	x, wv := b.In[0], b.In[1]
+	if len(x.Shape) != 2 || len(wv.Shape) != 2 || x.Shape[1] != wv.Shape[1] {
+		return b.Errorf("X %v and W %v (N×K) do not fit", x.Shape, wv.Shape)
+	}
+	m, k, n := x.Shape[0], x.Shape[1], wv.Shape[0]
+	q, err := readQParams(b, n)
+	if err != nil {
+		return err
+	}
+	ldk := kernels.PadK(k)
+	wpack, wsum, err := int8Weights(b, wv, n, k)
+	if err != nil {
+		return err
+	}
+	bias, err := int32Bias(b, 2, n, wsum, q.xzp)
+	if err != nil {
+		return err
+	}
+	outT := tensor.Uint8
+	if q.out32 {
+		outT = tensor.Int32
+	}
+	b.Out = []Value{{DType: outT, Shape: []int{m, n}}}
+	xpad := make([]uint8, m*ldk)
+	acc := make([]int32, m*n)
+	var y8 []uint8
+	var y32 []int32
+	rows := func(_, lo, hi int) {
+		kernels.GemmU8S8(lo, hi, n, ldk, xpad, ldk, wpack, ldk, acc, n)
+		for i := lo; i < hi; i++ {
+			for j := 0; j < n; j++ {
+				a := acc[i*n+j] + bias[j]
+				if q.out32 {
+					y32[i*n+j] = a
+				} else {
+					y8[i*n+j] = q.requant(a, j)
+				}
+			}
+		}
+	}
+	b.Run = func(in, out []*tensor.Tensor) {
+		xs := in[0].U8()
+		for i := 0; i < m; i++ {
+			copy(xpad[i*ldk:i*ldk+k], xs[i*k:(i+1)*k])
+		}
+		if q.out32 {
+			y32 = out[0].I32()
+		} else {
+			y8 = out[0].U8()
+		}
+		b.Group.For(m, 4, rows)
+	}
+	return nil
+}
