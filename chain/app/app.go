@@ -126,23 +126,33 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if req.ChainId != a.cfg.ChainID {
 		return nil, fmt.Errorf("app: genesis chain id %q, app configured for %q", req.ChainId, a.cfg.ChainID)
 	}
-	a.store.SetInitialVersion(req.InitialHeight)
-	if len(req.AppStateBytes) > 0 {
-		var g GenesisState
-		if err := json.Unmarshal(req.AppStateBytes, &g); err != nil {
-			return nil, fmt.Errorf("app: genesis app_state: %w", err)
-		}
-		for i, ga := range g.Accounts {
-			addr, err := tx.ParseAddress(ga.Address)
-			if err != nil {
-				return nil, fmt.Errorf("app: genesis account %d: %w", i, err)
-			}
-			if err := a.store.Set(AccountKey(addr), Account{Balance: ga.Balance}.Encode()); err != nil {
-				return nil, err
-			}
-		}
+	if err := a.InitGenesis(req.AppStateBytes, req.InitialHeight); err != nil {
+		return nil, err
 	}
 	return &abci.InitChainResponse{AppHash: a.store.WorkingHash()}, nil
+}
+
+// InitGenesis writes the genesis app_state (GenesisState JSON) into the
+// working state.
+func (a *App) InitGenesis(appState []byte, initialHeight int64) error {
+	a.store.SetInitialVersion(initialHeight)
+	if len(appState) == 0 {
+		return nil
+	}
+	var g GenesisState
+	if err := json.Unmarshal(appState, &g); err != nil {
+		return fmt.Errorf("app: genesis app_state: %w", err)
+	}
+	for i, ga := range g.Accounts {
+		addr, err := tx.ParseAddress(ga.Address)
+		if err != nil {
+			return fmt.Errorf("app: genesis account %d: %w", i, err)
+		}
+		if err := a.store.Set(AccountKey(addr), Account{Balance: ga.Balance}.Encode()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CheckTx admits a transaction to the mempool only if it would succeed on

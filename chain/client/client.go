@@ -14,6 +14,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -154,6 +156,9 @@ type Result struct {
 func (c *Client) BroadcastCommit(ctx context.Context, raw []byte) (*Result, error) {
 	res, err := c.RPC.BroadcastTxCommit(ctx, raw)
 	if err != nil {
+		if r := rejected(raw, err); r != nil {
+			return r, nil
+		}
 		return nil, fmt.Errorf("client: broadcast_tx_commit: %w", err)
 	}
 	if res.CheckTx.Code != 0 {
@@ -163,10 +168,28 @@ func (c *Client) BroadcastCommit(ctx context.Context, raw []byte) (*Result, erro
 		Data: res.TxResult.Data, GasUsed: res.TxResult.GasUsed}, nil
 }
 
+// invalidTx matches the RPC error by which CometBFT v1's mempool reports a
+// CheckTx rejection (mempool.ErrInvalidTx).
+var invalidTx = regexp.MustCompile(`is invalid: code=(\d+), data=[0-9A-Fa-f]*, log='(.*)', codespace=`)
+
+// rejected turns a CheckTx rejection reported as an RPC error into a Result.
+func rejected(raw []byte, err error) *Result {
+	m := invalidTx.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil
+	}
+	code, _ := strconv.ParseUint(m[1], 10, 32)
+	h := tx.Hash(raw)
+	return &Result{Hash: h[:], Code: tx.Code(code), Log: m[2]}
+}
+
 // BroadcastSync submits raw after CheckTx, without waiting for a block.
 func (c *Client) BroadcastSync(ctx context.Context, raw []byte) (*Result, error) {
 	res, err := c.RPC.BroadcastTxSync(ctx, raw)
 	if err != nil {
+		if r := rejected(raw, err); r != nil {
+			return r, nil
+		}
 		return nil, fmt.Errorf("client: broadcast_tx_sync: %w", err)
 	}
 	return &Result{Hash: res.Hash, Code: tx.Code(res.Code), Log: res.Log, Data: res.Data}, nil

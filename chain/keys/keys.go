@@ -51,6 +51,14 @@ func New(name string, seed []byte) (*Key, error) {
 	return &Key{Name: name, Address: tx.AddressOf(pub).String(), PubKey: hex.EncodeToString(pub), Seed: hex.EncodeToString(seed)}, nil
 }
 
+// Must returns k or panics on err; for tests and literals.
+func Must(k *Key, err error) *Key {
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
 // Private returns the Ed25519 private key.
 func (k *Key) Private() (ed25519.PrivateKey, error) {
 	seed, err := hex.DecodeString(k.Seed)

@@ -102,7 +102,7 @@ func writeHome(dir string, o Options) (*Home, *cfg.Config, error) {
 		conf.StateSync.TrustHeight = o.TrustHeight
 		conf.StateSync.TrustHash = o.TrustHash
 		conf.StateSync.TrustPeriod = 168 * time.Hour
-		conf.StateSync.DiscoveryTime = 2 * time.Second
+		conf.StateSync.DiscoveryTime = 5 * time.Second
 	}
 	if err := conf.ValidateBasic(); err != nil {
 		return nil, nil, err
