@@ -77,3 +77,8 @@ func getpc32()
 // alltraps and trapret are the common entry and exit (trap_amd64.s).
 func alltraps()
 func trapret()
+
+// ImageEnd returns the end of the loaded image (its BSS included).
+func ImageEnd() uintptr { return imageEnd() }
+
+func imageEnd() uintptr

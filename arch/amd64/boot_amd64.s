@@ -109,7 +109,9 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	MOVW	AX, FS
 	MOVW	AX, GS
 	MOVL	BX, BX	// zero-extend the start-info address
-	LEAQ	·kernelStack+const_KernelStackSize(SB), SP
+	// Leave room at the top for the first thread's Frame, which kmain
+	// builds there while running below it.
+	LEAQ	·kernelStack+(const_KernelStackSize-1024)(SB), SP
 	// SSE: CR0.EM off, CR0.MP on; CR4.OSFXSR | CR4.OSXMMEXCPT.
 	MOVQ	CR0, AX
 	ANDQ	$~(1<<2), AX
@@ -150,3 +152,10 @@ DATA ·bootGDT+16(SB)/8, $0x00CF92000000FFFF
 GLOBL ·bootGDT(SB), NOPTR, $24
 GLOBL ·bootGDTPtr(SB), NOPTR, $16
 GLOBL ·bootTables(SB), NOPTR, $(8*4096)
+
+// func imageEnd() uintptr
+// The end of the image's BSS (the linker's runtime.end symbol).
+TEXT ·imageEnd(SB),NOSPLIT,$0-8
+	LEAQ	runtime·end(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
