@@ -77,9 +77,9 @@ var (
 type cmdWord struct{ off, n int }
 
 var (
-	wordBuf [4096]byte
-	words   [256]cmdWord
-	nwords  int
+	wordBuf  [4096]byte
+	words    [256]cmdWord
+	nwords   int
 	dashdash = -1 // index of the lone "--" word, or -1
 )
 

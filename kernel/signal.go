@@ -13,21 +13,21 @@ import "github.com/xairrosx/xairrosx/arch/amd64"
 // frame's fpstate pointer is null.
 
 const (
-	_SIGTRAP = 5
-	_SIGBUS  = 7
-	_SIGFPE  = 8
-	_SIGKILL = 9
-	_SIGSEGV = 11
-	_SIGILL  = 4
-	_SIGSTOP = 19
-	_SIGURG  = 23
-	_SIGCHLD = 17
+	_SIGTRAP  = 5
+	_SIGBUS   = 7
+	_SIGFPE   = 8
+	_SIGKILL  = 9
+	_SIGSEGV  = 11
+	_SIGILL   = 4
+	_SIGSTOP  = 19
+	_SIGURG   = 23
+	_SIGCHLD  = 17
 	_SIGWINCH = 28
 
-	saSiginfo  = 0x4
-	saOnstack  = 0x08000000
-	saRestorer = 0x04000000
-	saNodefer  = 0x40000000
+	saSiginfo   = 0x4
+	saOnstack   = 0x08000000
+	saRestorer  = 0x04000000
+	saNodefer   = 0x40000000
 	saResethand = 0x80000000
 
 	sigDfl = 0
@@ -36,14 +36,14 @@ const (
 	ssOnstack = 1
 	ssDisable = 2
 
-	siTkill     = -6
-	siKernel    = 0x80
-	segvMaperr  = 1
-	segvAccerr  = 2
-	fpeIntdiv   = 1
-	illIllopn   = 2
-	busAdraln   = 1
-	trapBrkpt   = 1
+	siTkill    = -6
+	siKernel   = 0x80
+	segvMaperr = 1
+	segvAccerr = 2
+	fpeIntdiv  = 1
+	illIllopn  = 2
+	busAdraln  = 1
+	trapBrkpt  = 1
 )
 
 type sigaction struct {

@@ -58,15 +58,15 @@ type thread struct {
 }
 
 var (
-	threads    [maxThreads]thread
-	nthreads   int // slots in use (high-water mark of indices + 1)
-	live       int // threads not free
-	nextTID    int32 = 1
-	current    = -1 // index of the running thread
+	threads     [maxThreads]thread
+	nthreads    int   // slots in use (high-water mark of indices + 1)
+	live        int   // threads not free
+	nextTID     int32 = 1
+	current           = -1 // index of the running thread
 	needResched bool
-	cpu        *amd64.CPU
-	xsaveMask  uint64
-	xsaveSize  uintptr
+	cpu         *amd64.CPU
+	xsaveMask   uint64
+	xsaveSize   uintptr
 )
 
 // newThread returns a free slot with fresh extended-state areas, or -1.
@@ -104,7 +104,7 @@ func newThread() int {
 func initXsave(a uintptr) {
 	zeroPage(a)
 	b := bytesAt(a, 32)
-	b[0], b[1] = 0x7f, 0x03                     // FCW 0x037F
+	b[0], b[1] = 0x7f, 0x03                       // FCW 0x037F
 	b[24], b[25], b[26], b[27] = 0x80, 0x1f, 0, 0 // MXCSR 0x1F80
 }
 

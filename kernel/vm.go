@@ -39,7 +39,7 @@ var (
 	vmas       [2048]vma
 	nvmas      int
 	mmapCursor uintptr = mmapBase
-	userPages  uint64 // frames backing user pages now
+	userPages  uint64  // frames backing user pages now
 )
 
 // findVMA returns the index of the area containing a, or -1.
