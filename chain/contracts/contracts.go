@@ -56,7 +56,10 @@ type Encoder struct{ buf []byte }
 func (e *Encoder) U8(v uint8) *Encoder { e.buf = append(e.buf, v); return e }
 
 // U64 appends v as 8 bytes little endian.
-func (e *Encoder) U64(v uint64) *Encoder { e.buf = binary.LittleEndian.AppendUint64(e.buf, v); return e }
+func (e *Encoder) U64(v uint64) *Encoder {
+	e.buf = binary.LittleEndian.AppendUint64(e.buf, v)
+	return e
+}
 
 // Bytes appends a length-prefixed byte string.
 func (e *Encoder) Bytes(b []byte) *Encoder {

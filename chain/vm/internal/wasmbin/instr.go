@@ -98,19 +98,20 @@ func Next(r *Reader) (Instr, error) {
 	}
 	in.Op = Opcode(b)
 	switch {
-	case b == 0x02 || b == 0x03 || b == 0x04:
+	case b == 0x02 || b == 0x03 || b == 0x04 || b == 0x06: // block, loop, if, try
 		in.BlockType, err = r.S33()
 		if err == nil && in.BlockType < 0 && in.BlockType != -64 && !ValType(byte(in.BlockType&0x7f)).Valid() {
 			err = r.Errorf("invalid block type")
 		}
-	case b == 0x0c || b == 0x0d || b == 0x10 || b == 0xd2 || (b >= 0x20 && b <= 0x26):
+	case b == 0x0c || b == 0x0d || b == 0x10 || b == 0x12 || b == 0xd2 || (b >= 0x20 && b <= 0x26):
+		// br, br_if, call, return_call, ref.func, local.*, global.*, table.get/set
 		in.Index, err = r.U32()
 	case b == 0x0e:
 		err = vec(r, func() error { _, err := r.U32(); return err })
 		if err == nil {
 			in.Index, err = r.U32()
 		}
-	case b == 0x11:
+	case b == 0x11 || b == 0x13: // call_indirect, return_call_indirect
 		if in.Index, err = r.U32(); err == nil {
 			_, err = r.U32()
 		}
@@ -134,7 +135,9 @@ func Next(r *Reader) (Instr, error) {
 		var t ValType
 		t, err = valType(r)
 		in.Types = []ValType{t}
-	case b <= 0x01 || b == 0x05 || b == 0x0b || b == 0x0f || b == 0x1a || b == 0x1b || (b >= 0x45 && b <= 0xc4) || b == 0xd1:
+	case b == 0x07 || b == 0x08 || b == 0x09 || b == 0x18: // catch, throw, rethrow, delegate
+		in.Index, err = r.U32()
+	case b <= 0x01 || b == 0x05 || b == 0x0a || b == 0x19 || b == 0x0b || b == 0x0f || b == 0x1a || b == 0x1b || (b >= 0x45 && b <= 0xc4) || b == 0xd1:
 		// no immediates
 	case b == PrefixMisc:
 		err = nextMisc(r, &in)
