@@ -56,6 +56,7 @@ type Program struct {
 	inBufs  []*tensor.Tensor
 	outBufs []*tensor.Tensor
 	values  map[string]*tensor.Tensor
+	consts  map[string]*tensor.Tensor
 	arena   *arena.Arena
 	group   *par.Group
 	// CheckFinite makes Run refuse float inputs holding NaN or ±Inf.
@@ -229,6 +230,12 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		}
 	}
 	p.values = bufs
+	p.consts = map[string]*tensor.Tensor{}
+	for name, v := range vals {
+		if v.Const != nil {
+			p.consts[name] = v.Const
+		}
+	}
 	for _, in := range p.Inputs {
 		p.inBufs = append(p.inBufs, bufs[in.Name])
 	}
@@ -409,3 +416,7 @@ func (p *Program) Steps() int { return len(p.steps) }
 // Value returns the tensor holding a named value after Exec (meaningful for
 // every value only when compiled with KeepAll), or nil.
 func (p *Program) Value(name string) *tensor.Tensor { return p.values[name] }
+
+// Const returns the value of a constant (an initializer or a folded node
+// output), or nil.
+func (p *Program) Const(name string) *tensor.Tensor { return p.consts[name] }

@@ -89,3 +89,8 @@ func Load(imagesPath, labelsPath string) (*Set, error) {
 	}
 	return s, nil
 }
+
+// LoadTrain reads the 60,000-image training set from dir.
+func LoadTrain(dir string) (*Set, error) {
+	return Load(filepath.Join(dir, "train-images-idx3-ubyte.gz"), filepath.Join(dir, "train-labels-idx1-ubyte.gz"))
+}
