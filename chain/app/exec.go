@@ -223,7 +223,7 @@ func (ex *execution) call(kv state.KV, t *tx.Tx) result {
 	sender := t.Sender()
 	out, gas, err := ex.callContract(kv, sender[:], t.To[:], t.Method, t.Input, t.GasLimit, 0)
 	if err != nil {
-		r := fail(err)
+		r := fail(vmError(t.To, t.Method, err))
 		r.gasUsed = gas
 		return r
 	}
@@ -231,7 +231,8 @@ func (ex *execution) call(kv state.KV, t *tx.Tx) result {
 }
 
 // callContract runs method of contract with its own overlay over kv, so a
-// failed nested call leaves no writes.
+// failed nested call leaves no writes. VM errors are returned as they are
+// (*vm.Error), so that a caller contract's VM propagates the callee's code.
 func (ex *execution) callContract(kv state.KV, caller, contract []byte, method string, input []byte, gasLimit uint64, depth int) ([]byte, uint64, error) {
 	var addr tx.Address
 	if len(contract) != tx.AddressLen {
@@ -255,7 +256,7 @@ func (ex *execution) callContract(kv state.KV, caller, contract []byte, method s
 	res, err := eng.Execute(ex.ctx, code, method, input, gasLimit, h, depth)
 	if err != nil {
 		ex.events = ex.events[:mark]
-		return nil, res.GasUsed, vmError(addr, method, err)
+		return nil, res.GasUsed, err
 	}
 	if err := ov.Write(); err != nil {
 		return nil, res.GasUsed, err

@@ -45,9 +45,11 @@ type Settings struct {
 // DefaultSettings are written by init and testnet.
 func DefaultSettings() Settings { return Settings{SnapshotInterval: 100, SnapshotKeep: 2} }
 
-// VMConfig is the contract VM configuration every node of a chain uses.
+// VMConfig is the contract VM configuration every node of a chain uses:
+// chain/vm's default limits (memory pages, call depth, code size), which
+// are part of the protocol. Compiler only changes speed, not results.
 func VMConfig(compiler bool) vm.Config {
-	return vm.Config{MaxMemoryPages: 16, MaxCallDepth: 8, MaxCodeSize: 512 << 10, Compiler: compiler}
+	return vm.Config{Compiler: compiler}
 }
 
 // LoadConfig reads <home>/config/config.toml the way the cometbft command

@@ -82,6 +82,9 @@ type Address [AddressLen]byte
 // String returns the address in lower-case hex.
 func (a Address) String() string { return hex.EncodeToString(a[:]) }
 
+// Bytes returns the address as a slice.
+func (a Address) Bytes() []byte { return a[:] }
+
 // ParseAddress parses a 40-hex-digit address.
 func ParseAddress(s string) (Address, error) {
 	var a Address
