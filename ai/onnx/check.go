@@ -34,7 +34,7 @@ func Load(b []byte) (*Model, error) {
 // imported, every node input is a graph input, an initializer or the output
 // of an earlier node (nodes must be topologically sorted, as ONNX requires),
 // no value is produced twice, every graph output is produced and graph
-// inputs have supported element types.
+// inputs have names. Element types are checked when a model is compiled.
 func Check(m *Model) error {
 	if m.Graph == nil {
 		return errors.New("onnx: model has no graph")
@@ -61,11 +61,6 @@ func checkGraph(g *Graph, outer map[string]bool) error {
 			return &CheckError{Msg: "initializer with an empty name"}
 		}
 		defined[init.Name] = true
-	}
-	for _, in := range g.Inputs {
-		if !in.ElemType.Valid() && !isInitializer(g, in.Name) {
-			return &CheckError{Msg: fmt.Sprintf("graph input %q has unsupported element type %v", in.Name, in.ElemType)}
-		}
 	}
 	produced := map[string]bool{}
 	for _, n := range g.Nodes {

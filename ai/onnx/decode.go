@@ -531,13 +531,13 @@ func decodeTensor(b []byte, path string) (string, *tensor.Tensor, error) {
 		}
 		return name, t, nil
 	}
-	t, err := tensor.New(dt, shape...)
-	if err != nil {
-		return "", nil, &DecodeError{path, err}
-	}
 	cnt := len(f32) + len(i64) + len(f64)
 	if int64(cnt) != n {
 		return "", nil, &DecodeError{path, fmt.Errorf("%v%v needs %d values, file has %d", dt, shape, n, cnt)}
+	}
+	t, err := tensor.New(dt, shape...)
+	if err != nil {
+		return "", nil, &DecodeError{path, err}
 	}
 	if dt != tensor.Float32 && len(f32) > 0 {
 		return "", nil, &DecodeError{path, fmt.Errorf("%v tensor stores values in float_data", dt)}

@@ -25,6 +25,10 @@ type Options struct {
 	// Shapes overrides the shapes of graph inputs (needed for symbolic
 	// dimensions); symbolic dimensions not given here default to 1.
 	Shapes map[string][]int
+	// Constants gives values for graph inputs that are known when the
+	// program is compiled (for example shape tensors); such inputs become
+	// constants and are no longer inputs of the program.
+	Constants map[string]*tensor.Tensor
 	// KeepAll keeps every intermediate value alive until the end of a run
 	// (no memory reuse), so Value can read it; calibration uses it.
 	KeepAll bool
@@ -106,9 +110,15 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		t := init.Tensor
 		vals[init.Name] = ops.Value{DType: t.DType, Shape: t.Shape, Const: t}
 	}
+	for name, t := range opt.Constants {
+		vals[name] = ops.Value{DType: t.DType, Shape: t.Shape, Const: t}
+	}
 	for _, in := range g.Inputs {
 		if _, isConst := vals[in.Name]; isConst {
 			continue
+		}
+		if !in.ElemType.Valid() {
+			return nil, fmt.Errorf("graph input %q has element type %v, which the engine does not support", in.Name, in.ElemType)
 		}
 		shape, err := inputShape(in, opt.Shapes[in.Name])
 		if err != nil {
@@ -223,7 +233,7 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 	bufs := map[string]*tensor.Tensor{}
 	for i, name := range order {
 		l := lives[name]
-		t := tensor.FromBuffer(l.v.DType, l.v.Shape, ar.Bytes(offs[i], blocks[i].Size))
+		t := tensor.FromBuffer(l.v.DType, l.v.Shape, ar.Bytes(offs[i], blocks[i].Size), ar)
 		bufs[name] = t
 		if l.v.Const != nil {
 			copy(t.Raw(), l.v.Const.Contiguous().Bytes())

@@ -64,6 +64,9 @@ type Tensor struct {
 	Strides []int
 	Offset  int
 	data    []byte
+	// owner keeps the memory behind data alive (an arena whose mapping is
+	// released by a finalizer) for as long as any view of it exists.
+	owner any
 }
 
 // NumElements returns the product of the dimensions (1 for a scalar).
@@ -201,7 +204,7 @@ func (t *Tensor) View(offset int, shape, strides []int) (*Tensor, error) {
 			return nil, fmt.Errorf("tensor: view offset %d shape %v strides %v is out of bounds", offset, shape, strides)
 		}
 	}
-	return &Tensor{DType: t.DType, Shape: append([]int(nil), shape...), Strides: append([]int(nil), strides...), Offset: offset, data: t.data}, nil
+	return &Tensor{DType: t.DType, Shape: append([]int(nil), shape...), Strides: append([]int(nil), strides...), Offset: offset, data: t.data, owner: t.owner}, nil
 }
 
 // Reshape returns a contiguous view of t with a new shape of the same size.
@@ -215,7 +218,7 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 	if NumElements(shape) != t.Len() {
 		return nil, fmt.Errorf("tensor: cannot reshape %v to %v", t.Shape, shape)
 	}
-	return &Tensor{DType: t.DType, Shape: append([]int(nil), shape...), Strides: ContiguousStrides(shape), Offset: t.Offset, data: t.data}, nil
+	return &Tensor{DType: t.DType, Shape: append([]int(nil), shape...), Strides: ContiguousStrides(shape), Offset: t.Offset, data: t.data, owner: t.owner}, nil
 }
 
 // Transpose returns a view with the axes permuted: result axis i is t's axis perm[i].
@@ -233,7 +236,7 @@ func (t *Tensor) Transpose(perm ...int) (*Tensor, error) {
 		seen[p] = true
 		shape[i], strides[i] = t.Shape[p], t.Strides[p]
 	}
-	return &Tensor{DType: t.DType, Shape: shape, Strides: strides, Offset: t.Offset, data: t.data}, nil
+	return &Tensor{DType: t.DType, Shape: shape, Strides: strides, Offset: t.Offset, data: t.data, owner: t.owner}, nil
 }
 
 // Contiguous returns t if it is contiguous, else a contiguous copy.

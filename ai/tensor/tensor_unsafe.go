@@ -22,14 +22,15 @@ func aligned(b []byte, align int) bool {
 }
 
 // FromBuffer returns a contiguous tensor on an aligned buffer (for example
-// arena memory) without copying; it panics if b is too small or unaligned,
-// which is a programming error of the caller.
-func FromBuffer(dt DType, shape []int, b []byte) *Tensor {
+// arena memory) without copying; owner, if not nil, is kept reachable as
+// long as the tensor or a view of it is. It panics if b is too small or
+// unaligned, which is a programming error of the caller.
+func FromBuffer(dt DType, shape []int, b []byte, owner any) *Tensor {
 	n := NumElements(shape) * dt.Size()
 	if len(b) < n || !aligned(b, dt.Size()) {
 		panic("tensor: FromBuffer on a short or unaligned buffer")
 	}
-	return &Tensor{DType: dt, Shape: append([]int(nil), shape...), Strides: ContiguousStrides(shape), data: b[:n:n]}
+	return &Tensor{DType: dt, Shape: append([]int(nil), shape...), Strides: ContiguousStrides(shape), data: b[:n:n], owner: owner}
 }
 
 func sliceOf[T any](t *Tensor) []T {
