@@ -1,0 +1,42 @@
+// Package testmodels locates the engine's test models, building the
+// generated ones (ai/models/*.py, run with Debian's python3-onnx) on first
+// use into ai/testdata/gen, which is not committed.
+package testmodels
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+// AIDir returns the ai/ directory of the source tree.
+func AIDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// MNIST returns the path of the committed MNIST-8 float model.
+func MNIST() string { return filepath.Join(AIDir(), "testdata", "mnist-8.onnx") }
+
+// MNISTInt8 returns the path of the committed quantized MNIST-8 model.
+func MNISTInt8() string { return filepath.Join(AIDir(), "testdata", "mnist-8-int8.onnx") }
+
+// Transformer returns the path of the 2-layer encoder test model, building
+// it with ai/models/make_transformer.py if needed.
+func Transformer() (string, error) {
+	out := filepath.Join(AIDir(), "testdata", "gen", "transformer.onnx")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	tmp := out + ".tmp"
+	cmd := exec.Command("/usr/bin/python3", filepath.Join(AIDir(), "models", "make_transformer.py"), tmp)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the transformer model: %v: %s (run scripts/deps-ai.sh for python3-onnx)", err, msg)
+	}
+	return out, os.Rename(tmp, out)
+}

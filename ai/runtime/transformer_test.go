@@ -1,0 +1,76 @@
+package runtime_test
+
+import (
+	"math"
+	"math/rand"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/xairrosx/xairrosx/ai/internal/ortref"
+	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
+	"github.com/xairrosx/xairrosx/ai/onnx"
+	xrt "github.com/xairrosx/xairrosx/ai/runtime"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+func transformerInput(batch int, seed int64) *tensor.Tensor {
+	x := tensor.MustNew(tensor.Float32, batch, 128, 256)
+	r := rand.New(rand.NewSource(seed))
+	for i := range x.F32()[:x.Len()] {
+		x.F32()[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// TestTransformerMatchesONNXRuntime runs the 2-layer encoder (attention
+// with MatMul/Softmax, LayerNormalization, Erf-GELU) at batch 1 and 2 and
+// compares every output with ONNX Runtime within 1e-4 absolute + 1e-4
+// relative.
+func TestTransformerMatchesONNXRuntime(t *testing.T) {
+	path, err := testmodels.Transformer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{1, 2} {
+		p, err := xrt.Compile(m, xrt.Options{Shapes: map[string][]int{"x": {batch, 128, 256}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := transformerInput(batch, int64(batch))
+		ref, err := ortref.Run(path, runtime.NumCPU(), []map[string]*tensor.Tensor{{"x": x}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := out[0].F32()[:out[0].Len()], ref[0][0].F32()
+		if !tensor.SameShape(out[0].Shape, ref[0][0].Shape) {
+			t.Fatalf("shape %v, ONNX Runtime %v", out[0].Shape, ref[0][0].Shape)
+		}
+		var maxAbs float64
+		bad := 0
+		for i := range got {
+			d := math.Abs(float64(got[i] - want[i]))
+			maxAbs = math.Max(maxAbs, d)
+			if d > 1e-4+1e-4*math.Abs(float64(want[i])) {
+				bad++
+			}
+		}
+		t.Logf("batch %d: %d outputs, largest absolute difference from ONNX Runtime %.3g, %d beyond tolerance; arena %d bytes",
+			batch, len(got), maxAbs, bad, p.ArenaBytes())
+		if bad > 0 {
+			t.Errorf("batch %d: %d outputs differ from ONNX Runtime beyond 1e-4", batch, bad)
+		}
+	}
+}
