@@ -74,6 +74,7 @@ func kmain(startInfo uintptr) {
 	initPIC()
 	startTick()
 	initFDs()
+	vdsoAddr = initVDSO()
 	logs("tsc: ")
 	logu(tscHz / 1e6)
 	logs(" MHz, timer ")
@@ -144,18 +145,19 @@ func initCPU() {
 
 // Auxiliary vector keys (elf.h).
 const (
-	atNull     = 0
-	atPagesz   = 6
-	atUID      = 11
-	atEUID     = 12
-	atGID      = 13
-	atEGID     = 14
-	atPlatform = 15
-	atHwcap    = 16
-	atClktck   = 17
-	atSecure   = 23
-	atRandom   = 25
-	atExecfn   = 31
+	atNull        = 0
+	atPagesz      = 6
+	atUID         = 11
+	atEUID        = 12
+	atGID         = 13
+	atEGID        = 14
+	atPlatform    = 15
+	atHwcap       = 16
+	atClktck      = 17
+	atSecure      = 23
+	atRandom      = 25
+	atExecfn      = 31
+	atSysinfoEhdr = 33
 )
 
 // startFirstThread creates the first thread with a Linux-style initial
@@ -221,6 +223,7 @@ func startFirstThread() int {
 		atRandom, uint64(random),
 		atPlatform, uint64(platform),
 		atExecfn, uint64(execfn),
+		atSysinfoEhdr, uint64(vdsoAddr),
 		atNull, 0,
 	}
 	nwordsStack := 1 + argc + 1 + envc + 1 + len(auxv)
@@ -252,5 +255,7 @@ func startFirstThread() int {
 	t.state = tsRunnable
 	return i
 }
+
+var vdsoAddr uintptr
 
 var platformName = [...]byte{'x', '8', '6', '_', '6', '4'}
