@@ -43,6 +43,9 @@ type Config struct {
 	SnapshotKeep int
 	VM           vm.Config
 	Infer        InferFunc
+	// CheckModel, when set, validates model bytes at register_model
+	// (ai/infer.Inspect); a rejected model gets CodeInvalidModel.
+	CheckModel func(model []byte) error
 	Logger       cmtlog.Logger
 }
 

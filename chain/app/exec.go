@@ -290,6 +290,11 @@ func (ex *execution) registerModel(kv state.KV, t *tx.Tx) result {
 	if len(t.Code) == 0 || len(t.Code) > MaxModelBytes {
 		return fail(tx.Errorf(tx.CodeInvalidModel, "model of %d bytes; want 1..%d", len(t.Code), MaxModelBytes))
 	}
+	if check := ex.app.cfg.CheckModel; check != nil {
+		if err := check(t.Code); err != nil {
+			return fail(tx.Errorf(tx.CodeInvalidModel, "%v", err))
+		}
+	}
 	sum := sha256.Sum256(t.Code)
 	old, err := kv.Get(ModelKey(sum[:]))
 	if err != nil {

@@ -26,6 +26,10 @@ import (
 // transactions fail with code 13 (inference failed).
 var Infer app.InferFunc
 
+// CheckModel validates model bytes at registration (ai/infer.Inspect when
+// the AI engine is linked in); nil accepts any bytes up to the size limit.
+var CheckModel func(model []byte) error
+
 // Stdout and Stderr are where commands write (tests replace them).
 var (
 	Stdout io.Writer = os.Stdout
@@ -145,7 +149,7 @@ func chainStart(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := node.Run(ctx, *home, Infer, Stdout); err != nil {
+	if err := node.Run(ctx, *home, Infer, CheckModel, Stdout); err != nil {
 		return errorf("chain start: %v", err)
 	}
 	return 0

@@ -66,19 +66,27 @@ func (f *txFlags) send(t *tx.Tx) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	t.Fee, t.GasLimit = *f.fee, *f.gas
-	if err := c.Prepare(ctx, t, priv, *f.nonce); err != nil {
-		return errorf("tx: %v", err)
-	}
-	raw := t.Encode()
 	var res *client.Result
-	if *f.async {
-		res, err = c.BroadcastSync(ctx, raw)
-	} else {
-		res, err = c.BroadcastCommit(ctx, raw)
-	}
-	if err != nil {
-		return errorf("tx: %v", err)
+	// With the nonce read from the node, retry a few times on a bad nonce:
+	// the node may not have applied this account's previous block yet.
+	for attempt := 0; ; attempt++ {
+		t.Fee, t.GasLimit = *f.fee, *f.gas
+		if err := c.Prepare(ctx, t, priv, *f.nonce); err != nil {
+			return errorf("tx: %v", err)
+		}
+		raw := t.Encode()
+		if *f.async {
+			res, err = c.BroadcastSync(ctx, raw)
+		} else {
+			res, err = c.BroadcastCommit(ctx, raw)
+		}
+		if err != nil {
+			return errorf("tx: %v", err)
+		}
+		if res.Code != tx.CodeBadNonce || *f.nonce >= 0 || attempt == 4 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 	printJSON(map[string]any{
 		"hash": fmt.Sprintf("%X", res.Hash), "height": res.Height, "code": uint32(res.Code),

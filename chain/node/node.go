@@ -95,8 +95,9 @@ func saveSettings(home string, s Settings) error {
 
 // Run starts the node in home and blocks until ctx is cancelled, then stops
 // it cleanly. infer backs on-chain inference (nil: inference transactions
-// fail with CodeInferenceFailed). Logs go to logOut.
-func Run(ctx context.Context, home string, infer app.InferFunc, logOut io.Writer) error {
+// fail with CodeInferenceFailed) and checkModel validates registered models
+// (nil: any bytes up to the size limit). Logs go to logOut.
+func Run(ctx context.Context, home string, infer app.InferFunc, checkModel func([]byte) error, logOut io.Writer) error {
 	conf, err := LoadConfig(home)
 	if err != nil {
 		return err
@@ -125,6 +126,7 @@ func Run(ctx context.Context, home string, infer app.InferFunc, logOut io.Writer
 		SnapshotKeep:     settings.SnapshotKeep,
 		VM:               VMConfig(settings.VMCompiler),
 		Infer:            infer,
+		CheckModel:       checkModel,
 		Logger:           logger.With("module", "xairrosx"),
 	})
 	if err != nil {

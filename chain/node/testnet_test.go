@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -17,8 +18,10 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/xairrosx/xairrosx/ai/infer"
 	"github.com/xairrosx/xairrosx/chain/app"
 	"github.com/xairrosx/xairrosx/chain/client"
+	"github.com/xairrosx/xairrosx/chain/contracts"
 	"github.com/xairrosx/xairrosx/chain/keys"
 	"github.com/xairrosx/xairrosx/chain/state"
 	"github.com/xairrosx/xairrosx/chain/tx"
@@ -259,6 +262,11 @@ func TestTestnet(t *testing.T) {
 		waitHeight(t, r.Height+1, 30*time.Second, cs...)
 	}
 
+	// A contract (the AssemblyScript token) deployed and called through the
+	// CLI, its storage read back with a proof; a model registered and run.
+	contractCalls(t, home0, rpc0, fmt.Sprintf("tcp://127.0.0.1:%d", base+31), alice)
+	inference(t, home0, fmt.Sprintf("tcp://127.0.0.1:%d", base+11), rpc0)
+
 	// Bad input: each rejected by CheckTx with its code, state unchanged.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -376,6 +384,91 @@ func TestTestnet(t *testing.T) {
 	replay(t, cs[0], filepath.Join(home0, "config", "genesis.json"), top)
 }
 
+// txJSON is the output of `xairrosx tx`.
+type txJSON struct {
+	Code   uint32 `json:"code"`
+	Height int64  `json:"height"`
+	Data   string `json:"data"`
+	Hash   string `json:"hash"`
+	Log    string `json:"log"`
+}
+
+func txRun(t *testing.T, args ...string) txJSON {
+	t.Helper()
+	out := mustRun(t, append([]string{"tx"}, args...)...)
+	var r txJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Code != 0 || r.Height == 0 {
+		t.Fatalf("tx %v: %q (%v)", args, out, err)
+	}
+	return r
+}
+
+func contractCalls(t *testing.T, home, rpc, otherRPC string, holder *keys.Key) {
+	t.Helper()
+	out := t.TempDir()
+	if err := contracts.Build(out, "token/token.ts"); err != nil {
+		t.Fatal(err)
+	}
+	r := txRun(t, "deploy", "--home", home, "--from", "faucet", "--node", rpc, "--wasm", filepath.Join(out, "token.wasm"))
+	addr := r.Data
+	txRun(t, "call", "--home", home, "--from", "faucet", "--node", otherRPC, "--contract", addr, "--method", "init", "--gas", "1000000")
+	mint := contracts.Enc().Bytes(holder.Addr().Bytes()).U64(777).Done()
+	r = txRun(t, "call", "--home", home, "--from", "faucet", "--node", rpc, "--contract", addr, "--method", "mint",
+		"--input", hex.EncodeToString(mint), "--gas", "1000000")
+	key := hex.EncodeToString(append([]byte("b/"), holder.Addr().Bytes()...))
+	q := mustRun(t, "query", "storage", addr, key, "--node", otherRPC)
+	var v struct {
+		Value    string `json:"value"`
+		Verified bool   `json:"verified"`
+	}
+	if err := json.Unmarshal([]byte(q), &v); err != nil || !v.Verified || v.Value != "0903000000000000" {
+		t.Fatalf("token balance in state: %q (%v)", q, err)
+	}
+}
+
+func inference(t *testing.T, home, rpc, otherRPC string) {
+	t.Helper()
+	modelPath := filepath.Join("..", "..", "ai", "testdata", "mnist-8-int8.onnx")
+	model, err := os.ReadFile(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := infer.Inspect(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 1
+	for _, d := range spec.InputShape {
+		n *= d
+	}
+	input := make([]byte, n)
+	for i := range input { // a vertical stroke, roughly a "1"
+		if x := i % 28; x >= 12 && x <= 15 {
+			input[i] = 255
+		}
+	}
+	inFile := filepath.Join(t.TempDir(), "digit.bin")
+	os.WriteFile(inFile, input, 0o644)
+	r := txRun(t, "register-model", "--home", home, "--from", "faucet", "--node", rpc, "--file", modelPath)
+	r = txRun(t, "infer", "--home", home, "--from", "faucet", "--node", otherRPC, "--model", r.Data, "--input-file", inFile)
+	want, err := infer.RunInt8(model, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Data != hex.EncodeToString(want) {
+		t.Fatalf("on-chain output %s, local RunInt8 %x", r.Data, want)
+	}
+	q := mustRun(t, "query", "inference", r.Hash, "--node", rpc)
+	if !strings.Contains(q, hex.EncodeToString(want)) || !strings.Contains(q, `"verified": true`) {
+		t.Fatalf("query inference: %s", q)
+	}
+	// A float model is refused at registration with its code.
+	if out, err := run(t, "tx", "register-model", "--home", home, "--from", "faucet", "--node", rpc, "--file",
+		filepath.Join("..", "..", "ai", "testdata", "mnist-8.onnx")); err == nil || !strings.Contains(out, `"code": 15`) {
+		t.Fatalf("float model registration: %q %v", out, err)
+	}
+}
+
 // replay executes blocks 1..top-1 from c on a fresh application and checks
 // each resulting app hash against the header of the following block.
 func replay(t *testing.T, c *client.Client, genesisFile string, top int64) {
@@ -386,7 +479,8 @@ func replay(t *testing.T, c *client.Client, genesisFile string, top int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := app.New(state.OpenMem(), app.Config{ChainID: gen.ChainID})
+	fresh, err := app.New(state.OpenMem(), app.Config{ChainID: gen.ChainID, Infer: infer.RunInt8,
+		CheckModel: func(m []byte) error { _, err := infer.Inspect(m); return err }})
 	if err != nil {
 		t.Fatal(err)
 	}
