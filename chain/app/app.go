@@ -46,7 +46,7 @@ type Config struct {
 	// CheckModel, when set, validates model bytes at register_model
 	// (ai/infer.Inspect); a rejected model gets CodeInvalidModel.
 	CheckModel func(model []byte) error
-	Logger       cmtlog.Logger
+	Logger     cmtlog.Logger
 }
 
 // App implements abci.Application.
