@@ -32,6 +32,9 @@ type Engine struct {
 type compiled struct {
 	cm   wazero.CompiledModule
 	refs int
+	// memPages is the initial size of the module's memory, charged at
+	// GasPerPage on every instantiation.
+	memPages uint32
 }
 
 // NewEngine creates an engine with the given limits. With cfg.Compiler it
@@ -114,6 +117,9 @@ func (e *Engine) Execute(ctx context.Context, code []byte, method string, input 
 	}
 	x.gas.Set(gasLimit)
 	x.callDepth.Set(uint64(e.cfg.MaxCallDepth))
+	if err := x.try(func() { x.charge(GasPerPage * uint64(c.memPages)) }); err != nil {
+		return Result{GasUsed: x.used()}, err
+	}
 
 	err = x.run(context.WithValue(ctx, execKey{}, x), method, input)
 	used := x.used()
@@ -134,7 +140,8 @@ func (e *Engine) compile(ctx context.Context, code []byte) (*compiled, error) {
 	}
 	e.mu.Unlock()
 
-	if err := checkPrepared(code); err != nil {
+	memPages, err := checkPrepared(code)
+	if err != nil {
 		return nil, err
 	}
 	cm, err := e.rt.CompileModule(ctx, code)
@@ -157,7 +164,7 @@ func (e *Engine) compile(ctx context.Context, code []byte) (*compiled, error) {
 			delete(e.cache, k)
 		}
 	}
-	c := &compiled{cm: cm, refs: 1}
+	c := &compiled{cm: cm, refs: 1, memPages: memPages}
 	e.cache[key] = c
 	return c, nil
 }
@@ -168,15 +175,16 @@ func (e *Engine) release(c *compiled) {
 	e.mu.Unlock()
 }
 
-// checkPrepared checks that code has the shape Prepare gives: metering
-// globals exported and no start section.
-func checkPrepared(code []byte) error {
+// checkPrepared checks that code has the shape Prepare gives (metering
+// globals exported, no start section, one memory) and returns the initial
+// number of memory pages.
+func checkPrepared(code []byte) (uint32, error) {
 	m, err := wasmbin.Decode(code)
 	if err != nil {
-		return errorf(CodeInvalidModule, "decoding code: %v", err)
+		return 0, errorf(CodeInvalidModule, "decoding code: %v", err)
 	}
-	if m.HasStart {
-		return errorf(CodeInvalidModule, "code was not produced by Prepare (it has a start section)")
+	if m.HasStart || len(m.Memories) != 1 {
+		return 0, errorf(CodeInvalidModule, "code was not produced by Prepare (start section or not one memory)")
 	}
 	found := 0
 	for _, ex := range m.Exports {
@@ -185,9 +193,9 @@ func checkPrepared(code []byte) error {
 		}
 	}
 	if found != 3 {
-		return errorf(CodeInvalidModule, "code was not produced by Prepare (no metering globals)")
+		return 0, errorf(CodeInvalidModule, "code was not produced by Prepare (no metering globals)")
 	}
-	return nil
+	return m.Memories[0].Min, nil
 }
 
 // execKey is the context key of the running *execution.
@@ -225,6 +233,22 @@ func (x *execution) run(ctx context.Context, method string, input []byte) error 
 	}
 	_, err = x.mod.ExportedFunction(method).Call(ctx, uint64(ptr), uint64(len(input)))
 	return err
+}
+
+// try runs f, which may stop the execution by panicking with an *Error (as
+// host functions do), and returns that error.
+func (x *execution) try(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ve, ok := r.(*Error)
+			if !ok {
+				panic(r)
+			}
+			err = ve
+		}
+	}()
+	f()
+	return nil
 }
 
 // remaining returns the gas left (negative once exhausted).

@@ -9,8 +9,10 @@ const (
 	// each declared local (they are zero-initialised).
 	GasFuncEntry = 5
 	GasPerLocal  = 1
-	// GasPerPage is charged per 64 KiB page that memory.grow asks for (also
-	// when it fails), plus GasGrowBase per memory.grow.
+	// GasPerPage is charged per 64 KiB page of the initial memory when a
+	// contract is instantiated (every Execute) and per page that
+	// memory.grow asks for (also when it fails), plus GasGrowBase per
+	// memory.grow.
 	GasPerPage  = 8192
 	GasGrowBase = 100
 	// memory.copy and memory.fill cost GasBulkBase plus one gas per

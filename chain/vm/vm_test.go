@@ -71,12 +71,14 @@ func wantCode(t *testing.T, err error, code Code, msg string) {
 	}
 }
 
-const allocGas = GasFuncEntry + 1 // alloc: i32.const 1024
+// allocGas is the fixed cost of every call of a test module: its one page
+// of initial memory and alloc (i32.const 1024).
+const allocGas = GasPerPage + GasFuncEntry + 1
 
 func TestGasExact(t *testing.T) {
 	tm := testModule{fns: []fn{method("run", i32c(1), op(0x1a))}} // i32.const 1; drop
 	bothEngines(t, Config{}, func(t *testing.T, e *Engine) {
-		res, err := run(t, e, tm, "run", nil, 1000)
+		res, err := run(t, e, tm, "run", nil, 100000)
 		if err != nil {
 			t.Fatal(err)
 		}
