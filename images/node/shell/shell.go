@@ -52,6 +52,9 @@ type Shell struct {
 	Echo bool
 	// Prompt is printed before each line; "" means "xairrosx> ".
 	Prompt string
+
+	afterCR bool // the last line ended with CR: skip an LF that follows
+	esc     int  // escape sequence state: 0 none, 1 after ESC, 2 in CSI
 }
 
 type command struct {
@@ -108,7 +111,8 @@ func (s *Shell) Exec(line string) (exit bool, status int) {
 }
 
 // readLine prints the prompt and reads one edited line. It returns false at
-// the end of the input (or Ctrl-D on an empty line).
+// the end of the input (or Ctrl-D on an empty line). It never reads ahead:
+// on a console, the byte after a line's end may not come for a long time.
 func (s *Shell) readLine(in *bufio.Reader) (string, bool) {
 	prompt := s.Prompt
 	if prompt == "" {
@@ -125,14 +129,26 @@ func (s *Shell) readLine(in *bufio.Reader) (string, bool) {
 			}
 			return "", false
 		}
-		switch {
-		case c == '\r' || c == '\n':
-			if c == '\r' {
-				// A CR LF pair is one end of line.
-				if b, err := in.Peek(1); err == nil && b[0] == '\n' {
-					in.ReadByte()
-				}
+		skipLF := s.afterCR
+		s.afterCR = false
+		switch s.esc {
+		case 1: // after ESC: a CSI or SS3 sequence follows, or nothing
+			s.esc = 0
+			if c == '[' || c == 'O' {
+				s.esc = 2
+				continue
 			}
+		case 2: // inside a sequence: skip up to its final byte
+			if c >= 0x40 && c <= 0x7e {
+				s.esc = 0
+			}
+			continue
+		}
+		switch {
+		case c == '\n' && skipLF:
+			// The LF of a CR LF pair: the line has ended already.
+		case c == '\r' || c == '\n':
+			s.afterCR = c == '\r'
 			s.echo1("\n")
 			return string(line), true
 		case c == 0x7f || c == 0x08: // backspace, delete
@@ -152,15 +168,7 @@ func (s *Shell) readLine(in *bufio.Reader) (string, bool) {
 				return "", false
 			}
 		case c == 0x1b: // escape sequence (arrow keys...): skip it
-			if b, err := in.Peek(1); err == nil && (b[0] == '[' || b[0] == 'O') {
-				in.ReadByte()
-				for {
-					d, err := in.ReadByte()
-					if err != nil || d >= 0x40 && d <= 0x7e {
-						break
-					}
-				}
-			}
+			s.esc = 1
 		case c == '\t':
 			line = append(line, ' ')
 			s.echo1(" ")

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,38 @@ func TestHost(t *testing.T) {
 	}
 	if len(h.BootLog()) == 0 {
 		t.Error("empty BootLog")
+	}
+}
+
+// blockingReader hands out its data, then blocks instead of reporting the
+// end of input, like a serial console.
+type blockingReader struct {
+	data []byte
+	wait chan struct{}
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		<-r.wait
+		return 0, io.EOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestNoReadAheadAfterLineEnd(t *testing.T) {
+	for _, in := range []string{"echo a\rhalt\r", "echo a\r\nhalt 4\r", "echo a\nhalt 4\n", "\x1bhalt\r"} {
+		r := &blockingReader{data: []byte(in), wait: make(chan struct{})}
+		var out bytes.Buffer
+		done := make(chan int, 1)
+		go func() { done <- (&Shell{In: r, Out: &out, Sys: fake{}}).Run() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			close(r.wait)
+			t.Errorf("input %q: shell waits for more input after the last line end", in)
+			<-done
+		}
 	}
 }
