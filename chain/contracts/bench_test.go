@@ -3,7 +3,6 @@ package contracts_test
 import (
 	"context"
 	"encoding/binary"
-	"os"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -18,14 +17,11 @@ var benchWasm []byte
 
 func benchContract(b *testing.B) []byte {
 	if benchWasm == nil {
-		dir := b.TempDir()
-		if err := contracts.Build(dir, "testdata/bench.ts"); err != nil {
+		m, err := contracts.Compile("testdata/bench.ts")
+		if err != nil {
 			b.Fatal(err)
 		}
-		var err error
-		if benchWasm, err = os.ReadFile(dir + "/bench.wasm"); err != nil {
-			b.Fatal(err)
-		}
+		benchWasm = m["bench"]
 	}
 	return benchWasm
 }

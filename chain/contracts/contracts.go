@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // Examples are the example contracts that Build compiles by default.
@@ -45,6 +46,32 @@ func Build(outDir string, specs ...string) error {
 		return fmt.Errorf("contracts: build %v: %v\n%s", specs, err, out)
 	}
 	return nil
+}
+
+// Compile builds specs (as Build; none builds the Examples) in a temporary
+// directory and returns each module by source base name ("token", ...).
+func Compile(specs ...string) (map[string][]byte, error) {
+	dir, err := os.MkdirTemp("", "xairrosx-contracts-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := Build(dir, specs...); err != nil {
+		return nil, err
+	}
+	if len(specs) == 0 {
+		for _, e := range Examples {
+			specs = append(specs, e+"/"+e+".ts")
+		}
+	}
+	out := make(map[string][]byte, len(specs))
+	for _, spec := range specs {
+		name := strings.TrimSuffix(filepath.Base(strings.SplitN(spec, ",", 2)[0]), ".ts")
+		if out[name], err = os.ReadFile(filepath.Join(dir, name+".wasm")); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Encoder builds a method input in the SDK encoding: u8 as one byte, u32

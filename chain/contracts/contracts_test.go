@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -23,7 +21,7 @@ import (
 // bad contracts under testdata.
 var (
 	buildOnce sync.Once
-	buildDir  string
+	built     map[string][]byte
 	buildErr  error
 )
 
@@ -35,30 +33,19 @@ var testdataSpecs = []string{
 	"testdata/atomics.ts,--enable,threads",
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
 // wasm returns the compiled contract name (token, hostile, ...).
 func wasm(t testing.TB, name string) []byte {
 	t.Helper()
 	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "xairrosx-contracts-")
-		if buildErr == nil {
-			specs := append([]string{"token/token.ts", "registry/registry.ts", "aigate/aigate.ts"}, testdataSpecs...)
-			buildErr = contracts.Build(buildDir, specs...)
-		}
+		specs := append([]string{"token/token.ts", "registry/registry.ts", "aigate/aigate.ts"}, testdataSpecs...)
+		built, buildErr = contracts.Compile(specs...)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	b, err := os.ReadFile(filepath.Join(buildDir, name+".wasm"))
-	if err != nil {
-		t.Fatal(err)
+	b, ok := built[name]
+	if !ok {
+		t.Fatalf("contract %s was not built", name)
 	}
 	return b
 }

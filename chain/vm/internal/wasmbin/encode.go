@@ -9,75 +9,42 @@ func (m *Module) Encode() []byte {
 		out = AppendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	var b []byte
-	if len(m.Types) > 0 {
-		b = AppendU32(nil, uint32(len(m.Types)))
-		for _, t := range m.Types {
-			b = append(b, 0x60)
-			b = appendValTypes(b, t.Params)
-			b = appendValTypes(b, t.Results)
+	vecSection(sec, SecType, m.Types, func(b []byte, t FuncType) []byte {
+		b = append(b, 0x60)
+		b = appendValTypes(b, t.Params)
+		return appendValTypes(b, t.Results)
+	})
+	vecSection(sec, SecImport, m.Imports, func(b []byte, im Import) []byte {
+		b = AppendName(b, im.Module)
+		b = AppendName(b, im.Name)
+		b = append(b, im.Kind)
+		switch im.Kind {
+		case KindFunc:
+			b = AppendU32(b, im.Type)
+		case KindTable:
+			b = append(b, byte(im.Elem))
+			b = appendLimits(b, im.Limits)
+		case KindMemory:
+			b = appendLimits(b, im.Limits)
+		case KindGlobal:
+			b = append(b, byte(im.Global.Type), boolByte(im.Global.Mutable))
 		}
-		sec(SecType, b)
-	}
-	if len(m.Imports) > 0 {
-		b = AppendU32(nil, uint32(len(m.Imports)))
-		for _, im := range m.Imports {
-			b = AppendName(b, im.Module)
-			b = AppendName(b, im.Name)
-			b = append(b, im.Kind)
-			switch im.Kind {
-			case KindFunc:
-				b = AppendU32(b, im.Type)
-			case KindTable:
-				b = append(b, byte(im.Elem))
-				b = appendLimits(b, im.Limits)
-			case KindMemory:
-				b = appendLimits(b, im.Limits)
-			case KindGlobal:
-				b = append(b, byte(im.Global.Type), boolByte(im.Global.Mutable))
-			}
-		}
-		sec(SecImport, b)
-	}
-	if len(m.Funcs) > 0 {
-		b = AppendU32(nil, uint32(len(m.Funcs)))
-		for _, f := range m.Funcs {
-			b = AppendU32(b, f)
-		}
-		sec(SecFunction, b)
-	}
-	if len(m.Tables) > 0 {
-		b = AppendU32(nil, uint32(len(m.Tables)))
-		for _, t := range m.Tables {
-			b = append(b, byte(t.Elem))
-			b = appendLimits(b, t.Limits)
-		}
-		sec(SecTable, b)
-	}
-	if len(m.Memories) > 0 {
-		b = AppendU32(nil, uint32(len(m.Memories)))
-		for _, l := range m.Memories {
-			b = appendLimits(b, l)
-		}
-		sec(SecMemory, b)
-	}
-	if len(m.Globals) > 0 {
-		b = AppendU32(nil, uint32(len(m.Globals)))
-		for _, g := range m.Globals {
-			b = append(b, byte(g.Type), boolByte(g.Mutable))
-			b = append(b, g.Init...)
-		}
-		sec(SecGlobal, b)
-	}
-	if len(m.Exports) > 0 {
-		b = AppendU32(nil, uint32(len(m.Exports)))
-		for _, e := range m.Exports {
-			b = AppendName(b, e.Name)
-			b = append(b, e.Kind)
-			b = AppendU32(b, e.Index)
-		}
-		sec(SecExport, b)
-	}
+		return b
+	})
+	vecSection(sec, SecFunction, m.Funcs, AppendU32)
+	vecSection(sec, SecTable, m.Tables, func(b []byte, t Table) []byte {
+		return appendLimits(append(b, byte(t.Elem)), t.Limits)
+	})
+	vecSection(sec, SecMemory, m.Memories, appendLimits)
+	vecSection(sec, SecGlobal, m.Globals, func(b []byte, g Global) []byte {
+		b = append(b, byte(g.Type), boolByte(g.Mutable))
+		return append(b, g.Init...)
+	})
+	vecSection(sec, SecExport, m.Exports, func(b []byte, e Export) []byte {
+		b = AppendName(b, e.Name)
+		b = append(b, e.Kind)
+		return AppendU32(b, e.Index)
+	})
 	if m.HasStart {
 		sec(SecStart, AppendU32(nil, m.Start))
 	}
@@ -87,25 +54,33 @@ func (m *Module) Encode() []byte {
 	if m.DataCount != nil {
 		sec(SecDataCount, m.DataCount)
 	}
-	if len(m.Code) > 0 {
-		b = AppendU32(nil, uint32(len(m.Code)))
-		for _, body := range m.Code {
-			var f []byte
-			f = AppendU32(f, uint32(len(body.Locals)))
-			for _, l := range body.Locals {
-				f = AppendU32(f, l.Count)
-				f = append(f, byte(l.Type))
-			}
-			f = append(f, body.Code...)
-			b = AppendU32(b, uint32(len(f)))
-			b = append(b, f...)
+	vecSection(sec, SecCode, m.Code, func(b []byte, body Body) []byte {
+		f := AppendU32(nil, uint32(len(body.Locals)))
+		for _, l := range body.Locals {
+			f = AppendU32(f, l.Count)
+			f = append(f, byte(l.Type))
 		}
-		sec(SecCode, b)
-	}
+		f = append(f, body.Code...)
+		b = AppendU32(b, uint32(len(f)))
+		return append(b, f...)
+	})
 	if m.Data != nil {
 		sec(SecData, m.Data)
 	}
 	return out
+}
+
+// vecSection writes section id holding the vector items, each encoded by
+// enc; an empty vector writes no section.
+func vecSection[T any](sec func(byte, []byte), id byte, items []T, enc func([]byte, T) []byte) {
+	if len(items) == 0 {
+		return
+	}
+	b := AppendU32(nil, uint32(len(items)))
+	for _, it := range items {
+		b = enc(b, it)
+	}
+	sec(id, b)
 }
 
 func appendValTypes(b []byte, ts []ValType) []byte {
