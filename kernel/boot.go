@@ -64,6 +64,10 @@ func kmain(startInfo uintptr) {
 	cpu = amd64.BootCPU()
 	cpu.KStack = amd64.KernelStackTop()
 	cpu.XMask = xsaveMask
+	if hasFSGSBASE {
+		amd64.WriteCR4(amd64.ReadCR4() | 1<<16) // CR4.FSGSBASE
+		cpu.FSGSBase = 1
+	}
 	amd64.LoadGDT(amd64.KernelStackTop(), amd64.ISTStackTop())
 	amd64.LoadIDT()
 	amd64.SetupSyscall()

@@ -248,6 +248,7 @@ func sendSignal(t *thread, f *amd64.Frame, sig int, code int32, addr uint64) {
 	store64(info+16, addr)
 	// Extended state survives the handler in the kernel.
 	if t.inSignal == 0 {
+		amd64.SaveFP(cpu)
 		copy(bytesAt(t.xsaveSig, int(xsaveSize)), bytesAt(t.xsave, int(xsaveSize)))
 	}
 	t.inSignal++
@@ -326,11 +327,13 @@ func sysRtSigreturn(t *thread, f *amd64.Frame) {
 	const userBits = 0xCD5 | amd64.FlagDF | amd64.FlagAC
 	f.RFLAGS = w[mcEFLAGS]&userBits | amd64.UserFlags
 	f.CS, f.SS = amd64.UserCS, amd64.UserDS
+	f.Vector = amd64.VectorIret // every register must come back
 	t.sigmask = load64(uc+sigmaskOff) &^ unblockable
 	if t.inSignal > 0 {
 		t.inSignal--
 		if t.inSignal == 0 {
 			copy(bytesAt(t.xsave, int(xsaveSize)), bytesAt(t.xsaveSig, int(xsaveSize)))
+			cpu.FPSaved = 1 // the exit path must load the restored state
 		}
 	}
 }

@@ -174,6 +174,7 @@ func schedule(f *amd64.Frame) {
 			t.state = tsRunnable
 		}
 		if t.state != tsFree {
+			amd64.SaveFP(cpu)
 			t.regs = *f
 			t.cpuNS += now - t.runStart
 		}
@@ -209,6 +210,7 @@ func switchTo(i int, f *amd64.Frame) {
 	current = i
 	*f = t.regs
 	cpu.Xsave = t.xsave
+	cpu.FPSaved = 1 // load the new thread's state on the way out
 	cpu.UserFS = t.fsbase
 	cpu.Thread = uintptr(i)
 	deliverSignals(t, f)
@@ -322,6 +324,7 @@ func sysClone(parent *thread, f *amd64.Frame, flags uint64, stack, tls uintptr) 
 	if flags&cloneSettls != 0 {
 		t.fsbase = tls
 	}
+	amd64.SaveFP(cpu)
 	copy(bytesAt(t.xsave, int(xsaveSize)), bytesAt(parent.xsave, int(xsaveSize)))
 	t.sigmask = parent.sigmask
 	t.state = tsRunnable

@@ -74,8 +74,10 @@ func entry32()
 func entry64()
 func getpc32()
 
-// alltraps and trapret are the common entry and exit (trap_amd64.s).
+// alltraps, syscalltraps and trapret are the common entry and exit
+// (trap_amd64.s).
 func alltraps()
+func syscalltraps()
 func trapret()
 
 // ImageEnd returns the end of the loaded image (its BSS included).

@@ -100,3 +100,13 @@ func ReloadSegments(code, data uint16)
 
 // Fninit resets the x87 FPU.
 func Fninit()
+
+// SaveFP stores the running thread's extended state into the current CPU's
+// XSAVE area if a SYSCALL entry left it live in the registers, and marks it
+// saved so that the exit path restores it.
+func SaveFP(c *CPU) {
+	if c.FPSaved == 0 {
+		Xsave(c.Xsave, c.XMask)
+		c.FPSaved = 1
+	}
+}

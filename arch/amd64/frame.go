@@ -17,8 +17,14 @@ type Frame struct {
 // FrameSize is the size of a Frame in bytes.
 const FrameSize = unsafe.Sizeof(Frame{})
 
-// VectorSyscall is the Frame.Vector value of a SYSCALL entry.
-const VectorSyscall = 256
+// VectorSyscall is the Frame.Vector value of a SYSCALL entry. A frame that
+// still carries it on exit returns with SYSRET (RCX and R11 are clobbered,
+// as the system-call ABI allows); VectorIret forces the full IRETQ return,
+// for frames that must restore every register (rt_sigreturn).
+const (
+	VectorSyscall = 256
+	VectorIret    = 257
+)
 
 // FromUser reports whether the frame was saved while running at CPL 3.
 func (f *Frame) FromUser() bool { return f.CS&3 == 3 }
@@ -60,4 +66,12 @@ type CPU struct {
 	Thread   uintptr // kernel's index of the running thread (opaque here)
 	ID       uintptr // CPU number
 	Ticks    uint64  // timer interrupts taken
+	// FPSaved is 1 when the running thread's extended state is in its
+	// XSAVE area (entries by interrupt or exception save it; SYSCALL does
+	// not, because the Linux system-call ABI as Go uses it leaves vector
+	// registers caller-saved). The exit path restores the area only then;
+	// the kernel calls SaveFP before it needs the area.
+	FPSaved uint64
+	// FSGSBase is 1 when WRFSBASE may be used instead of WRMSR.
+	FSGSBase uint64
 }

@@ -5,27 +5,46 @@
 // for the execution model.
 
 #define MSR_FS_BASE 0xC0000100
+#define FRAME_VECTOR 120	// offset of Frame.Vector: 15 words
+#define FRAME_RIP 136	// offset of Frame.RIP: 17 words
 #define FRAME_CS 144	// offset of Frame.CS: 18 words
+
+#define PUSH_GPRS \
+	PUSHQ	AX \
+	PUSHQ	CX \
+	PUSHQ	DX \
+	PUSHQ	BX \
+	PUSHQ	BP \
+	PUSHQ	SI \
+	PUSHQ	DI \
+	PUSHQ	R8 \
+	PUSHQ	R9 \
+	PUSHQ	R10 \
+	PUSHQ	R11 \
+	PUSHQ	R12 \
+	PUSHQ	R13 \
+	PUSHQ	R14 \
+	PUSHQ	R15
+
+// KERNEL_FS points FS at the kernel TLS block. Clobbers AX, CX, DX.
+#define KERNEL_FS \
+	MOVQ	CPU_KernelFS(GS), AX \
+	CALL	setfs<>(SB)
+
+// CALL_TRAP calls trapGo(frame in BX) and leaves through trapret.
+#define CALL_TRAP \
+	CLD \
+	SUBQ	$16, SP \
+	MOVQ	BX, 0(SP) \
+	CALL	·trapGo(SB) \
+	ADDQ	$16, SP \
+	JMP	·trapret(SB)
 
 // alltraps is joined by every stub with the error code and the vector pushed
 // below the CPU's interrupt frame. It completes a Frame, saves the user's
 // extended state and FS, and calls trapGo(frame).
 TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	AX
-	PUSHQ	CX
-	PUSHQ	DX
-	PUSHQ	BX
-	PUSHQ	BP
-	PUSHQ	SI
-	PUSHQ	DI
-	PUSHQ	R8
-	PUSHQ	R9
-	PUSHQ	R10
-	PUSHQ	R11
-	PUSHQ	R12
-	PUSHQ	R13
-	PUSHQ	R14
-	PUSHQ	R15
+	PUSH_GPRS
 	MOVQ	SP, BX
 	TESTQ	$3, FRAME_CS(BX)
 	JZ	kernelentry
@@ -35,18 +54,35 @@ TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	XSAVE64	(DI)
-	MOVQ	CPU_KernelFS(GS), AX
+	MOVQ	$1, CPU_FPSaved(GS)
+	KERNEL_FS
+kernelentry:
+	CALL_TRAP
+
+// syscalltraps is joined by syscallEntry. The extended state stays live in
+// the registers (CPU.FPSaved = 0): Go's system-call wrappers treat vector
+// registers as clobbered, so the kernel saves the state only when it
+// switches threads or delivers a signal.
+TEXT ·syscalltraps(SB),NOSPLIT|NOFRAME,$0
+	PUSH_GPRS
+	MOVQ	SP, BX
+	MOVQ	$0, CPU_FPSaved(GS)
+	KERNEL_FS
+	CALL_TRAP
+
+// setfs sets the FS base to AX, with WRFSBASE where the CPU has it. Clobbers
+// CX and DX.
+TEXT setfs<>(SB),NOSPLIT|NOFRAME,$0
+	CMPQ	CPU_FSGSBase(GS), $0
+	JEQ	msr
+	WRFSBASEQ	AX
+	RET
+msr:
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$MSR_FS_BASE, CX
 	WRMSR
-kernelentry:
-	CLD
-	SUBQ	$16, SP
-	MOVQ	BX, 0(SP)
-	CALL	·trapGo(SB)
-	ADDQ	$16, SP
-	JMP	·trapret(SB)
+	RET
 
 // trapret returns through the Frame at SP: for a return to CPL 3 it loads the
 // (possibly new) current thread's FS and extended state first.
@@ -54,15 +90,42 @@ TEXT ·trapret(SB),NOSPLIT|NOFRAME,$0
 	TESTQ	$3, FRAME_CS(SP)
 	JZ	kernelexit
 	MOVQ	CPU_UserFS(GS), AX
-	MOVQ	AX, DX
-	SHRQ	$32, DX
-	MOVL	$MSR_FS_BASE, CX
-	WRMSR
+	CALL	setfs<>(SB)
+	CMPQ	CPU_FPSaved(GS), $0
+	JEQ	userexit
 	MOVQ	CPU_Xsave(GS), DI
 	MOVQ	CPU_XMask(GS), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	XRSTOR64	(DI)
+userexit:
+	// A system call returning to a canonical user address leaves with
+	// SYSRET.
+	CMPQ	FRAME_VECTOR(SP), $const_VectorSyscall
+	JNE	kernelexit
+	MOVQ	FRAME_RIP(SP), AX
+	SHRQ	$47, AX
+	JNZ	kernelexit
+	POPQ	R15
+	POPQ	R14
+	POPQ	R13
+	POPQ	R12
+	POPQ	R11
+	POPQ	R10
+	POPQ	R9
+	POPQ	R8
+	POPQ	DI
+	POPQ	SI
+	POPQ	BP
+	POPQ	BX
+	POPQ	DX
+	POPQ	CX
+	POPQ	AX
+	MOVQ	16(SP), CX	// RIP
+	MOVQ	32(SP), R11	// RFLAGS
+	MOVQ	40(SP), SP	// user RSP
+	// SYSRETQ (REX.W 0F 07): the assembler's SYSRET lacks REX.W.
+	BYTE	$0x48; BYTE $0x0f; BYTE $0x07
 kernelexit:
 	POPQ	R15
 	POPQ	R14
@@ -95,7 +158,7 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	CX
 	PUSHQ	$0
 	PUSHQ	$const_VectorSyscall
-	JMP	·alltraps(SB)
+	JMP	·syscalltraps(SB)
 
 // func EnterFrame(f uintptr)
 // EnterFrame switches to the kernel stack at f (a Frame at the top of the
