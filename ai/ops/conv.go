@@ -85,31 +85,15 @@ func buildConv(b *Build) error {
 	}
 	var xs, ys []float32
 	var bs []float32
+	table := win.im2colTable(cg)
 	im2col := func(col []float32, img []float32) {
 		for q := 0; q < p; q++ {
-			oy, ox := q/ow, q%ow
 			row := col[q*ldk : q*ldk+kc]
-			t := 0
-			for ch := 0; ch < cg; ch++ {
-				plane := img[ch*ih*iw : (ch+1)*ih*iw]
-				for ky := 0; ky < kh; ky++ {
-					y := oy*win.s[0] - win.pb[0] + ky*win.d[0]
-					if y < 0 || y >= ih {
-						for kx := 0; kx < kw; kx++ {
-							row[t] = 0
-							t++
-						}
-						continue
-					}
-					for kx := 0; kx < kw; kx++ {
-						xx := ox*win.s[1] - win.pb[1] + kx*win.d[1]
-						if xx < 0 || xx >= iw {
-							row[t] = 0
-						} else {
-							row[t] = plane[y*iw+xx]
-						}
-						t++
-					}
+			for i, at := range table[q*kc : (q+1)*kc] {
+				if at < 0 {
+					row[i] = 0
+				} else {
+					row[i] = img[at]
 				}
 			}
 		}

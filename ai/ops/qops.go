@@ -51,6 +51,19 @@ func readQParams(b *Build, channels int) (*qparams, error) {
 	return q, nil
 }
 
+// channel returns the multiplier, shift and lower clamp of channel ch.
+func (q *qparams) channel(ch int) (int32, int, int32) {
+	i := 0
+	if q.perChannel {
+		i = ch
+	}
+	lo := int32(0)
+	if q.relu {
+		lo = q.yzp
+	}
+	return q.mult[i], q.shift[i], lo
+}
+
 // requant converts one accumulator of channel ch to uint8.
 func (q *qparams) requant(acc int32, ch int) uint8 {
 	i := 0
@@ -156,6 +169,7 @@ func buildQConv(b *Build) error {
 		accs[i] = make([]int32, p*mg)
 	}
 	pad := uint8(q.xzp)
+	table := win.im2colTable(cg)
 	var xs []uint8
 	var y8 []uint8
 	var y32 []int32
@@ -165,22 +179,12 @@ func buildQConv(b *Build) error {
 			img, gi := item/g, item%g
 			src := xs[(img*c+gi*cg)*ih*iw:]
 			for pp := 0; pp < p; pp++ {
-				oy, ox := pp/ow, pp%ow
 				row := col[pp*ldk : pp*ldk+kc]
-				t := 0
-				for ch := 0; ch < cg; ch++ {
-					plane := src[ch*ih*iw:]
-					for ky := 0; ky < kh; ky++ {
-						yy := oy*win.s[0] - win.pb[0] + ky*win.d[0]
-						for kx := 0; kx < kw; kx++ {
-							xx := ox*win.s[1] - win.pb[1] + kx*win.d[1]
-							if yy < 0 || yy >= ih || xx < 0 || xx >= iw {
-								row[t] = pad
-							} else {
-								row[t] = plane[yy*iw+xx]
-							}
-							t++
-						}
+				for i, at := range table[pp*kc : (pp+1)*kc] {
+					if at < 0 {
+						row[i] = pad
+					} else {
+						row[i] = src[at]
 					}
 				}
 			}
@@ -189,13 +193,17 @@ func buildQConv(b *Build) error {
 			for j := 0; j < mg; j++ {
 				ch := gi*mg + j
 				bj := bias[ch]
-				for pp := 0; pp < p; pp++ {
-					a := acc[pp*mg+j] + bj
-					if q.out32 {
-						y32[base+j*p+pp] = a
-					} else {
-						y8[base+j*p+pp] = q.requant(a, ch)
+				if q.out32 {
+					for pp := 0; pp < p; pp++ {
+						y32[base+j*p+pp] = acc[pp*mg+j] + bj
 					}
+					continue
+				}
+				mult, shift, lo := q.channel(ch)
+				dst := y8[base+j*p : base+(j+1)*p]
+				for pp := range dst {
+					v := kernels.Requantize(acc[pp*mg+j]+bj, mult, shift) + q.yzp
+					dst[pp] = uint8(min(max(v, lo), 255))
 				}
 			}
 		}

@@ -68,3 +68,34 @@ func newWindow(b *Build, in, kernel []int, ceil bool) (*window, error) {
 	}
 	return w, nil
 }
+
+// im2colTable returns, for a 2-D window over cg channels, the input offset
+// (relative to the group's first channel plane) of every element of the
+// patch matrix, row by row (one row of kc = cg·kh·kw per output position),
+// or -1 where the window reads padding. Convolutions gather through it.
+func (w *window) im2colTable(cg int) []int32 {
+	kh, kw := w.k[0], w.k[1]
+	ih, iw, oh, ow := w.in[0], w.in[1], w.out[0], w.out[1]
+	kc := cg * kh * kw
+	t := make([]int32, oh*ow*kc)
+	for p := 0; p < oh*ow; p++ {
+		oy, ox := p/ow, p%ow
+		row := t[p*kc : (p+1)*kc]
+		i := 0
+		for ch := 0; ch < cg; ch++ {
+			for ky := 0; ky < kh; ky++ {
+				y := oy*w.s[0] - w.pb[0] + ky*w.d[0]
+				for kx := 0; kx < kw; kx++ {
+					x := ox*w.s[1] - w.pb[1] + kx*w.d[1]
+					if y < 0 || y >= ih || x < 0 || x >= iw {
+						row[i] = -1
+					} else {
+						row[i] = int32((ch*ih+y)*iw + x)
+					}
+					i++
+				}
+			}
+		}
+	}
+	return t
+}

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	goruntime "runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xairrosx/xairrosx/ai/internal/ortref"
+	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
+	"github.com/xairrosx/xairrosx/ai/kernels"
+	"github.com/xairrosx/xairrosx/ai/onnx"
+	"github.com/xairrosx/xairrosx/ai/runtime"
+	"github.com/xairrosx/xairrosx/ai/tensor"
+)
+
+// benchRow is one line of the comparison table; times are seconds per
+// inference (per image for throughput rows).
+type benchRow struct {
+	model, mode string
+	ours, ort   float64
+	note        string
+}
+
+func compile(path string, threads int, shapes map[string][]int) (*runtime.Program, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnx.Load(b)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Compile(m, runtime.Options{Threads: threads, Shapes: shapes})
+}
+
+// timeRuns returns seconds per Exec over iters runs after a warm-up.
+func timeRuns(p *runtime.Program, iters int) float64 {
+	for i := 0; i < max(2, iters/10); i++ {
+		p.Exec()
+	}
+	t0 := time.Now()
+	for i := 0; i < iters; i++ {
+		p.Exec()
+	}
+	return time.Since(t0).Seconds() / float64(iters)
+}
+
+// throughput runs n independent single-image programs across all cores and
+// returns seconds per image.
+func throughput(path string, n, rounds int) (float64, error) {
+	workers := goruntime.NumCPU()
+	progs := make([]*runtime.Program, workers)
+	for i := range progs {
+		p, err := compile(path, 1, nil)
+		if err != nil {
+			return 0, err
+		}
+		progs[i] = p
+		p.Exec()
+	}
+	t0 := time.Now()
+	for r := 0; r < rounds; r++ {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += workers {
+					progs[w].Exec()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return time.Since(t0).Seconds() / float64(n*rounds), nil
+}
+
+func mnistInput() *tensor.Tensor {
+	set, err := loadMNIST(false)
+	x := tensor.MustNew(tensor.Float32, 1, 1, 28, 28)
+	if err == nil {
+		for j, v := range set.Images[0] {
+			x.F32()[j] = float32(v)
+		}
+	}
+	return x
+}
+
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	iters := fs.Int("iters", 2000, "batch-1 iterations for MNIST (the transformer uses iters/100)")
+	models := fs.String("models", "mnist,transformer", "models to measure")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ncpu := goruntime.NumCPU()
+	f32Impl, i8Impl := kernels.Current()
+	var rows []benchRow
+	step := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	if strings.Contains(*models, "mnist") {
+		fpath, qpath := testmodels.MNIST(), testmodels.MNISTInt8()
+		x := mnistInput()
+		feeds := []map[string]*tensor.Tensor{{"Input3": x}}
+		step("MNIST-8 batch-1 latency")
+		pf, err := compile(fpath, 1, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := pf.Run(x); err != nil {
+			return err
+		}
+		oursF := timeRuns(pf, *iters)
+		pq, err := compile(qpath, 1, nil)
+		if err != nil {
+			return err
+		}
+		oursQ := timeRuns(pq, *iters)
+		ortF, err := ortref.Bench(fpath, 1, *iters, feeds)
+		if err != nil {
+			return err
+		}
+		rows = append(rows,
+			benchRow{"mnist-8", "float32 batch-1 latency, 1 thread", oursF, ortF.MeanMS / 1e3, ""},
+			benchRow{"mnist-8", "int8 batch-1 latency, 1 thread", oursQ, ortF.MeanMS / 1e3, "vs ORT float32"})
+		step("MNIST-8 batch-64 throughput")
+		tf, err := throughput(fpath, 64, max(1, *iters/64))
+		if err != nil {
+			return err
+		}
+		tq, err := throughput(qpath, 64, max(1, *iters/64))
+		if err != nil {
+			return err
+		}
+		ortT, err := ortref.Bench(fpath, ncpu, 64*max(1, *iters/64), feeds)
+		if err != nil {
+			return err
+		}
+		rows = append(rows,
+			benchRow{"mnist-8", fmt.Sprintf("float32 64 images, %d cores", ncpu), tf, ortT.MeanMS / 1e3, "per image; model has batch 1"},
+			benchRow{"mnist-8", fmt.Sprintf("int8 64 images, %d cores", ncpu), tq, ortT.MeanMS / 1e3, "per image, vs ORT float32"})
+	}
+	if strings.Contains(*models, "transformer") {
+		tpath, err := testmodels.Transformer()
+		if err != nil {
+			return err
+		}
+		mk := func(batch int) *tensor.Tensor {
+			x := tensor.MustNew(tensor.Float32, batch, 128, 256)
+			r := rand.New(rand.NewSource(1))
+			for i := range x.F32()[:x.Len()] {
+				x.F32()[i] = float32(r.NormFloat64())
+			}
+			return x
+		}
+		it := max(3, *iters/100)
+		step("transformer batch-1 latency")
+		x1 := mk(1)
+		p1, err := compile(tpath, 1, map[string][]int{"x": {1, 128, 256}})
+		if err != nil {
+			return err
+		}
+		if _, err := p1.Run(x1); err != nil {
+			return err
+		}
+		ours1 := timeRuns(p1, it)
+		ort1, err := ortref.Bench(tpath, 1, it, []map[string]*tensor.Tensor{{"x": x1}})
+		if err != nil {
+			return err
+		}
+		step("transformer batch-64 throughput")
+		x64 := mk(64)
+		p64, err := compile(tpath, ncpu, map[string][]int{"x": {64, 128, 256}})
+		if err != nil {
+			return err
+		}
+		if _, err := p64.Run(x64); err != nil {
+			return err
+		}
+		ours64 := timeRuns(p64, 3) / 64
+		ort64, err := ortref.Bench(tpath, ncpu, 3, []map[string]*tensor.Tensor{{"x": x64}})
+		if err != nil {
+			return err
+		}
+		rows = append(rows,
+			benchRow{"transformer", "float32 batch-1 latency, 1 thread", ours1, ort1.MeanMS / 1e3, ""},
+			benchRow{"transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), ours64, ort64.MeanMS / 1e3 / 64, "per sequence"},
+			benchRow{"transformer", "int8", 0, 0, "not available: the quantizer handles CNN chains only"})
+	}
+	fmt.Fprintf(stdout, "XairrosX AI engine vs ONNX Runtime (onnxruntime-node), same machine, one run; kernels: float32 %v, int8 %v; %d CPUs\n", f32Impl, i8Impl, ncpu)
+	fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "note")
+	for _, r := range rows {
+		if r.ours == 0 {
+			fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8s  %s\n", r.model, r.mode, "-", "-", "-", r.note)
+			continue
+		}
+		fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8.2f  %s\n", r.model, r.mode, dur(r.ours), dur(r.ort), r.ours/r.ort, r.note)
+	}
+	fmt.Fprintln(stdout, "ratio = xairrosx time / onnxruntime time (below 1: faster than ONNX Runtime). Goals: int8 batch-1 <= 1.00 vs ORT float32; float32 <= 1.50.")
+	return nil
+}
+
+func dur(s float64) string {
+	switch {
+	case s < 1e-3:
+		return fmt.Sprintf("%.1f µs", s*1e6)
+	case s < 1:
+		return fmt.Sprintf("%.3f ms", s*1e3)
+	}
+	return fmt.Sprintf("%.3f s", s)
+}
