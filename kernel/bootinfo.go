@@ -157,6 +157,7 @@ func parseKernelOptions() {
 			optLog = true
 		}
 	}
+	parseSelftest()
 }
 
 // argv0 returns the value of xairrosx.argv0, or "init".

@@ -109,6 +109,9 @@ func syscall(t *thread, f *amd64.Frame) {
 	case sysReadNr:
 		r = sysRead_(t, a0, a1, a2)
 	case sysWriteNr:
+		if selftestFault {
+			r = int64(selftestNilDereference(nil))
+		}
 		r = sysWrite(int64(a0), uintptr(a1), uintptr(a2))
 	case sysReadv, sysWritev:
 		r = sysRWv(t, nr == sysWritev, int64(a0), uintptr(a1), int64(a2))

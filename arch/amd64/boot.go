@@ -16,10 +16,15 @@ const (
 
 // kernelStack, kernelG and kernelTLS are the boot CPU's kernel stack, the g
 // that describes it, and the TLS block FS points into in kernel context
-// (kernelTLS[0] is what FS:-8 reads). They live in the image's BSS.
+// (kernelTLS[0] is what FS:-8 reads). kernelM is a zeroed stand-in for the
+// g's m: the runtime's symbol-table lookups used by the fault printer keep a
+// cache in the current m. The g and m are larger than the runtime's structs,
+// so every field the runtime reads is zero except the stack bounds and m.
+// They live in the image's BSS.
 var (
 	kernelStack [KernelStackTotal]byte
-	kernelG     [8]uintptr
+	kernelG     [128]uintptr
+	kernelM     [1024]uintptr
 	kernelTLS   [4]uintptr
 )
 

@@ -129,6 +129,8 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	ADDQ	$const_StackGuard, AX
 	MOVQ	AX, ·kernelG+16(SB)	// stackguard0
 	MOVQ	AX, ·kernelG+24(SB)	// stackguard1
+	LEAQ	·kernelM(SB), AX
+	MOVQ	AX, ·kernelG+48(SB)	// m
 	LEAQ	·kernelG(SB), AX
 	MOVQ	AX, ·kernelTLS+0(SB)
 	LEAQ	·kernelTLS+8(SB), AX

@@ -1,0 +1,82 @@
+// Package kernel_test boots images with kernel options that the xairrosx
+// command does not expose (self-tests, tracing) and checks how the kernel
+// behaves: a fault in kernel context must be reported with registers and a
+// symbolized stack and end QEMU with status 101, never hang.
+package kernel_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xairrosx/xairrosx/internal/image"
+	"github.com/xairrosx/xairrosx/internal/qemu"
+)
+
+// boot builds pkg (relative to the repository root) and boots it with the
+// given command line, returning the console output and the result.
+func boot(t *testing.T, pkg, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	root, err := image.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "k.img")
+	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Image:   img,
+		Mem:     64 << 20,
+		Cmdline: cmdline,
+		Timeout: 90 * time.Second,
+		Stdout:  &out,
+		Stderr:  os.Stderr,
+	})
+	if err != nil {
+		t.Fatalf("qemu: %v\n%s", err, out.String())
+	}
+	return out.String(), res
+}
+
+func TestKernelFaultIsReported(t *testing.T) {
+	out, res := boot(t, "test/guests/hello", "xairrosx.argv0=hello xairrosx.selftest=fault --")
+	if res.Status != 101 || !res.Fault {
+		t.Errorf("status %d (fault=%v), want 101 and a kernel fault", res.Status, res.Fault)
+	}
+	for _, want := range []string{
+		"xairrosx: kernel fault: page fault at github.com/xairrosx/xairrosx/kernel.selftestNilDereference",
+		"rip=0x", "cr2=0x0000000000000000", "rsp=0x",
+		"stack:",
+		"kernel/selftest.go:", // symbolized with file:line
+		"kernel.trap ",        // callers found through the frame pointers
+		"kernel/trap.go:",
+		"amd64.syscalltraps ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fault report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBootLogAndStrace(t *testing.T) {
+	out, res := boot(t, "test/guests/hello", "xairrosx.argv0=hello xairrosx.log=1 xairrosx.strace=1 --")
+	if res.Status != 0 {
+		t.Fatalf("status %d:\n%s", res.Status, out)
+	}
+	for _, want := range []string{
+		"XairrosX kernel\n", "MiB usable", "MHz, timer 1000 Hz", "starting Go runtime",
+		"syscall 158(0x0000000000001002", // arch_prctl(ARCH_SET_FS) from rt0_go
+		"syscall 1(0x0000000000000001",   // write(1, ...)
+		"hello, world\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
