@@ -51,11 +51,11 @@ func FuzzPrepare(f *testing.F) {
 		want := wasmbin.FuncType{Params: []wasmbin.ValType{i32, i32}}
 		n := 0
 		for _, ex := range m.Exports {
-			if ft, ok := m.FuncTypeOf(ex.Index); ex.Kind != wasmbin.KindFunc || !ok || !ft.Equal(want) || n == 4 {
+			if ft, ok := m.FuncTypeOf(ex.Index); ex.Kind != wasmbin.KindFunc || !ok || !ft.Equal(want) || n == 3 {
 				continue
 			}
 			n++
-			const limit = 300_000
+			const limit = 50_000
 			res, err := fuzzEngine.Execute(context.Background(), out, ex.Name, []byte("input"), limit, newHost(), 0)
 			var ve *Error
 			if err != nil && !errors.As(err, &ve) {

@@ -24,12 +24,14 @@ const (
 //
 // Every function body becomes
 //
-//	depth -= 1; if depth < 0 { trap(statusCallDepth) }
+//	depth -= 1; if depth < 0 { trap(statusCallDepth) }   (not in leaf functions)
 //	block (result <function results>)
 //	  <body with a gas charge at each basic block entry, return -> br>
 //	end
-//	depth += 1
+//	depth += 1                                           (not in leaf functions)
 //
+// A leaf function (no call or call_indirect) skips the depth accounting: it
+// adds at most one frame, so the stack still stays within MaxCallDepth+1.
 // A basic block starts at function entry and after each block, loop, if,
 // else, end, br, br_if, br_table, return and unreachable; its charge is the
 // sum of instrCost over its instructions, paid before any of them runs.
@@ -97,8 +99,20 @@ func (in *instrumenter) body(b *wasmbin.Body, ft wasmbin.FuncType, fi int) ([]by
 		}
 	}
 
+	// A leaf function (one that calls nothing) adds one frame at most, so
+	// it needs no depth accounting: the wasm stack stays within
+	// MaxCallDepth+1 frames.
+	leaf := true
+	for i := range instrs {
+		if instrs[i].Op == wasmbin.OpCall || instrs[i].Op == wasmbin.OpCallIndirect {
+			leaf = false
+			break
+		}
+	}
 	out := make([]byte, 0, len(b.Code)*2+32)
-	out = in.depthPrologue(out)
+	if !leaf {
+		out = in.depthPrologue(out)
+	}
 	out = append(out, byte(wasmbin.OpBlock))
 	out = wasmbin.AppendS64(out, in.blockType(ft.Results))
 	nest := uint32(0)
@@ -116,7 +130,9 @@ func (in *instrumenter) body(b *wasmbin.Body, ft wasmbin.FuncType, fi int) ([]by
 		case wasmbin.OpEnd:
 			if i == last {
 				out = append(out, byte(wasmbin.OpEnd))
-				out = in.depthEpilogue(out)
+				if !leaf {
+					out = in.depthEpilogue(out)
+				}
 				out = append(out, byte(wasmbin.OpEnd))
 				continue
 			}
