@@ -18,6 +18,7 @@ import (
 	"github.com/xairrosx/xairrosx/internal/cmdline"
 	"github.com/xairrosx/xairrosx/internal/image"
 	"github.com/xairrosx/xairrosx/internal/qemu"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -154,6 +155,13 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	interactive := isTerminal(os.Stdin)
+	if interactive {
+		// QEMU puts the terminal into raw mode; put it back whatever
+		// happens to QEMU.
+		if saved, err := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS); err == nil {
+			defer unix.IoctlSetTermios(int(os.Stdin.Fd()), unix.TCSETS, saved)
+		}
+	}
 	res, err := qemu.Run(ctx, qemu.Config{
 		Image: img, Machine: *machine, Mem: mem, SMP: *smp, Cmdline: line,
 		Timeout: *timeout, GDB: *gdb,
@@ -219,10 +227,10 @@ func isELF(path string) bool {
 	return err == nil && string(magic) == "\x7fELF"
 }
 
-// isTerminal reports whether f is a character device (a terminal).
+// isTerminal reports whether f is a terminal.
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && st.Mode()&os.ModeDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // parseFlags parses args; ok is false when the caller should return code.

@@ -210,8 +210,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		reason = ErrInterrupted
 	}
 	if reason != nil {
-		kill(cmd, !c.Interactive)
-		<-done
+		stop(cmd, !c.Interactive, done)
 		res.Elapsed = time.Since(start)
 		if reason == ErrTimeout {
 			res.Status = StatusTimeout
@@ -250,13 +249,24 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	return res, nil
 }
 
-// kill ends QEMU (its whole process group when it has one) and lets it go
-// no further: SIGKILL, since a hung guest has nothing to save.
-func kill(cmd *exec.Cmd, group bool) {
-	if group {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+// stop ends QEMU (its whole process group when it has one) and waits for
+// it: SIGTERM first, so that QEMU restores the terminal it put into raw
+// mode, then SIGKILL if it is still there after a grace period.
+func stop(cmd *exec.Cmd, group bool, done <-chan error) {
+	signal := func(sig syscall.Signal) {
+		if group {
+			_ = syscall.Kill(-cmd.Process.Pid, sig)
+		}
+		_ = cmd.Process.Signal(sig)
 	}
-	_ = cmd.Process.Kill()
+	signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return
+	case <-time.After(2 * time.Second):
+	}
+	signal(syscall.SIGKILL)
+	<-done
 }
 
 // readExitLine returns n from the last "XAIRROSX-EXIT n" line in the file.
