@@ -1,6 +1,9 @@
 package qemu
 
 import (
+	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +174,73 @@ func TestToolRunPackage(t *testing.T) {
 	r = runTool(t, time.Minute, "", "run", "-timeout", "30s", out, "--", "9")
 	if r.status != 9 || r.stdout != "xairrosx.argv0=h.img -- 9\n" {
 		t.Errorf("got status %d, stdout %q, stderr %q", r.status, r.stdout, r.stderr)
+	}
+}
+
+// rsp sends one GDB remote-protocol packet and returns the reply's data
+// (after QEMU's acknowledgement), or "" for a command with no reply.
+func rsp(conn net.Conn, data string, reply bool) (string, error) {
+	sum := 0
+	for i := 0; i < len(data); i++ {
+		sum += int(data[i])
+	}
+	if _, err := fmt.Fprintf(conn, "$%s#%02x", data, sum&0xff); err != nil {
+		return "", err
+	}
+	if !reply {
+		return "", nil
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []byte
+	buf := make([]byte, 256)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return string(got), err
+		}
+		got = append(got, buf[:n]...)
+		if i := bytes.IndexByte(got, '$'); i >= 0 {
+			if j := bytes.IndexByte(got[i:], '#'); j >= 0 && len(got) >= i+j+3 {
+				conn.Write([]byte("+"))
+				return string(got[i+1 : i+j]), nil
+			}
+		}
+	}
+}
+
+func TestToolGDB(t *testing.T) {
+	cmd := exec.Command(tool, "run", "-gdb", "-timeout", "60s", stubImage, "--", "5")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var conn net.Conn
+	var err error
+	for i := 0; i < 200; i++ {
+		if conn, err = net.Dial("tcp", "127.0.0.1:1234"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("no debugger port: %v (stderr %q)", err, stderr.String())
+	}
+	defer conn.Close()
+	// The guest waits, stopped, until the debugger continues it.
+	stop, err := rsp(conn, "?", true)
+	if err != nil || !strings.HasPrefix(stop, "T") && !strings.HasPrefix(stop, "S") {
+		t.Fatalf("stop reply %q, %v", stop, err)
+	}
+	if _, err := rsp(conn, "c", false); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 5 {
+		t.Errorf("exit status %d (%v), want 5 after continuing", cmd.ProcessState.ExitCode(), err)
+	}
+	if !strings.Contains(stderr.String(), "gdb "+stubImage+" -ex 'target remote :1234'") {
+		t.Errorf("stderr %q does not say how to attach", stderr.String())
 	}
 }
