@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -261,16 +260,6 @@ func inferInt8(model, image []byte) ([]byte, error) {
 	return out, nil
 }
 
-// inferFloat32 returns float32 scores, all negative, to check the
-// contract's integer-only comparison of float bit patterns.
-func inferFloat32(model, image []byte) ([]byte, error) {
-	out := make([]byte, 0, 40)
-	for _, v := range fakeScores(model, image) {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(-1000/float32(v+1)))
-	}
-	return out, nil
-}
-
 // digitImage returns the template of digit d with some pixels changed.
 func digitImage(model []byte, d int) []byte {
 	img := append([]byte(nil), model[d*784:(d+1)*784]...)
@@ -281,27 +270,22 @@ func digitImage(model []byte, d int) []byte {
 }
 
 func TestAIGate(t *testing.T) {
-	for _, f := range []struct {
-		name  string
-		infer func(model, image []byte) ([]byte, error)
-	}{{"int8", inferInt8}, {"float32", inferFloat32}} {
-		t.Run(f.name, func(t *testing.T) {
-			engines(t, func(t *testing.T, e *vm.Engine) { testAIGate(t, e, f.infer) })
-		})
-	}
+	engines(t, func(t *testing.T, e *vm.Engine) { testAIGate(t, e) })
 }
 
-func testAIGate(t *testing.T, e *vm.Engine, infer func(model, image []byte) ([]byte, error)) {
+// testAIGate runs the payout contract with the fake int8 model.
+func testAIGate(t *testing.T, e *vm.Engine) {
 	c := vmtest.NewChain(e)
-	c.InferFunc = infer
+	c.InferFunc = inferInt8
 	model := fakeModel()
 	h := c.RegisterModel(model)
 	deploy(t, c, token, "token")
 	deploy(t, c, gate, "aigate")
 	call(t, c, alice, token, "init", nil)
 	call(t, c, alice, token, "mint", contracts.Enc().Bytes(gate).U64(1000).Done())
-	fail(t, c, alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(12).U64(10).Done(), vm.CodeRevert, "digit must be 0..9")
-	call(t, c, alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(7).U64(100).Done())
+	fail(t, c, alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(12).U64(10).U8(1).Done(), vm.CodeRevert, "digit must be 0..9")
+	fail(t, c, alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(7).U64(10).U8(3).Done(), vm.CodeRevert, "scores must be")
+	call(t, c, alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(7).U64(100).U8(1).Done())
 
 	for d := 0; d < 10; d++ {
 		got := call(t, c, bob, gate, "predict", contracts.Enc().Bytes(digitImage(model, d)).Done())
@@ -320,9 +304,9 @@ func testAIGate(t *testing.T, e *vm.Engine, infer func(model, image []byte) ([]b
 	}
 	// An unknown model is a host error, not a payout.
 	c2 := vmtest.NewChain(e)
-	c2.InferFunc = infer
+	c2.InferFunc = inferInt8
 	deploy(t, c2, gate, "aigate")
-	call(t, c2, alice, gate, "init", contracts.Enc().Bytes(token).Raw(make([]byte, 32)).U8(7).U64(100).Done())
+	call(t, c2, alice, gate, "init", contracts.Enc().Bytes(token).Raw(make([]byte, 32)).U8(7).U64(100).U8(1).Done())
 	fail(t, c2, bob, gate, "claim", contracts.Enc().Bytes(digitImage(model, 7)).Done(), vm.CodeHost, "unknown model")
 }
 
@@ -410,7 +394,7 @@ func TestEnginesAgree(t *testing.T) {
 		step(bob, token, "approve", contracts.Enc().Bytes(reg).U64(60).Done(), gasCap)
 		step(bob, reg, "register", contracts.Enc().String("x").Done(), gasCap)
 		step(bob, reg, "register", contracts.Enc().String("x").Done(), gasCap)
-		step(alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(2).U64(5).Done(), gasCap)
+		step(alice, gate, "init", contracts.Enc().Bytes(token).Raw(h[:]).U8(2).U64(5).U8(1).Done(), gasCap)
 		step(alice, token, "mint", contracts.Enc().Bytes(gate).U64(10).Done(), gasCap)
 		step(carol, gate, "claim", contracts.Enc().Bytes(digitImage(fakeModel(), 2)).Done(), gasCap)
 		step(alice, []byte("hostile"), "spin", nil, 123_457)

@@ -4,11 +4,15 @@
 // the decision is part of consensus.
 //
 // Methods (inputs in the SDK encoding):
-//   init(token bytes, model bytes(32), digit u8, payout u64)  caller becomes the owner (once);
-//                                          fund the contract by token.transfer to its address
+//   init(token bytes, model bytes(32), digit u8, payout u64, scores u8)
+//                                          caller becomes the owner (once); scores is the
+//                                          model's output type: 0 = 10 uint8, 1 = 10 int8,
+//                                          2 = 10 int32 little endian (the AI engine's
+//                                          quantized MNIST model); fund the contract by
+//                                          token.transfer to its address
 //   predict(image bytes) -> u8             the model's digit for the image
-//   claim(image bytes)                     pays payout once per account if the digit matches;
-//                                          reverts otherwise
+//   claim(image bytes) -> u8               pays payout once per account if the digit
+//                                          matches; reverts otherwise
 import {
   args, ret, require, revert, caller, storageGet, storageSet, concat, utf8,
   u64Bytes, bytesU64, call, infer, Writer, Event, hex, u64String,
@@ -20,6 +24,7 @@ const TOKEN = utf8("token");
 const MODEL = utf8("model");
 const DIGIT = utf8("digit");
 const PAYOUT = utf8("payout");
+const SCORES = utf8("scores");
 const IMAGE_BYTES = 28 * 28;
 
 export function init(ptr: usize, len: usize): void {
@@ -31,39 +36,36 @@ export function init(ptr: usize, len: usize): void {
   require(digit < 10, "digit must be 0..9");
   storageSet(DIGIT, new Writer().u8(digit).finish());
   storageSet(PAYOUT, u64Bytes(a.u64()));
+  const scores = a.u8();
+  require(scores <= 2, "scores must be 0 (uint8), 1 (int8) or 2 (int32)");
+  storageSet(SCORES, new Writer().u8(scores).finish());
   storageSet(OWNER, caller());
 }
 
-// argmax returns the index of the largest of 10 scores: int8 scores
-// (10 bytes) or float32 scores (40 bytes) compared through their bit
-// patterns with integer operations only.
-function argmax(out: Uint8Array): i32 {
+// argmax returns the index of the largest of 10 scores of the given type
+// (0 uint8, 1 int8, 2 int32 little endian); the first wins a tie.
+function argmax(out: Uint8Array, scores: u8): i32 {
+  const size = scores == 2 ? 4 : 1;
+  if (out.length != 10 * size) {
+    revert("model output has " + out.length.toString() + " bytes, want " + (10 * size).toString());
+  }
   let best = 0;
-  if (out.length == 10) {
-    for (let i = 1; i < 10; i++) {
-      if (<i8>out[i] > <i8>out[best]) best = i;
-    }
-    return best;
+  let bestScore: i32 = 0;
+  for (let i = 0; i < 10; i++) {
+    let v: i32;
+    if (scores == 0) v = <i32>out[i];
+    else if (scores == 1) v = <i32><i8>out[i];
+    else v = load<i32>(out.dataStart + <usize>(i * 4));
+    if (i == 0 || v > bestScore) { best = i; bestScore = v; }
   }
-  if (out.length == 40) {
-    let bestKey: i32 = 0;
-    for (let i = 0; i < 10; i++) {
-      const bits = load<i32>(out.dataStart + <usize>(i * 4));
-      // IEEE 754 order as a signed integer: flip the magnitude of negatives.
-      const key = bits < 0 ? bits ^ 0x7fffffff : bits;
-      if (i == 0 || key > bestKey) { best = i; bestKey = key; }
-    }
-    return best;
-  }
-  revert("model output has " + out.length.toString() + " bytes, want 10 int8 or 10 float32 scores");
-  return -1;
+  return best;
 }
 
 function classify(image: Uint8Array): i32 {
   require(image.length == IMAGE_BYTES, "image must be 28x28 = 784 bytes");
   const model = storageGet(MODEL);
   if (model === null) revert("not initialised");
-  return argmax(infer(model!, image));
+  return argmax(infer(model!, image), storageGet(SCORES)![0]);
 }
 
 export function predict(ptr: usize, len: usize): void {
