@@ -24,6 +24,7 @@ type MemInfo struct {
 	FreeBytes  uint64 // frames on the free list
 	UserBytes  uint64 // frames backing the program's pages
 	Areas      int    // virtual memory areas of the program
+	HugePages  int    // 2 MiB pages mapped for the program
 }
 
 // Memory returns the kernel's memory counters.
@@ -38,6 +39,7 @@ func Memory() MemInfo {
 		FreeBytes:  freeFrames * pageSize,
 		UserBytes:  userPages * pageSize,
 		Areas:      nvmas,
+		HugePages:  int(hugeMapped),
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"github.com/xairrosx/xairrosx/arch/amd64"
 )
 
-// Physical memory: a free list of 4 KiB frames threaded through the free
-// frames themselves (each holds the address of the next), reached through the
-// identity map. Allocation is O(1) and needs no memory of its own.
+// Physical memory: two free lists threaded through the free memory itself
+// (each free block holds the address of the next), reached through the
+// identity map: 2 MiB-aligned chunks for huge pages, and 4 KiB frames.
+// Allocation is O(1) and needs no memory of its own. When the frame list
+// runs dry, a chunk is broken into 512 frames; freed frames never merge back
+// into chunks.
 
 const (
 	pageSize  = 4096
@@ -16,8 +19,10 @@ const (
 
 var (
 	freeHead    uintptr // first free frame, 0 if none
-	freeFrames  uint64  // frames on the free list
+	freeFrames  uint64  // free memory in 4 KiB units, chunks included
 	totalFrames uint64  // frames the allocator was given
+	hugeHead    uintptr // first free 2 MiB chunk, 0 if none
+	hugeChunks  uint64  // chunks on the chunk list
 	imageEnd    uintptr // end of the loaded kernel image (BSS included)
 	identTop    uintptr // end of the identity map
 )
@@ -32,20 +37,42 @@ func initFrames(imageStart, imageEnd uintptr, identLimit uintptr) {
 		if end > identLimit {
 			end = identLimit
 		}
-		for a := base; a+pageSize <= end; a += pageSize {
-			if a < 1<<20 || (a+pageSize > imageStart && a < imageEnd) {
+		for a := base; a+pageSize <= end; {
+			if a&(hugeSize-1) == 0 && a+hugeSize <= end && a >= 1<<20 && (a+hugeSize <= imageStart || a >= imageEnd) {
+				store64(a, uint64(hugeHead))
+				hugeHead = a
+				hugeChunks++
+				freeFrames += hugeSize / pageSize
+				totalFrames += hugeSize / pageSize
+				a += hugeSize
 				continue
 			}
-			store64(a, uint64(freeHead))
-			freeHead = a
-			freeFrames++
-			totalFrames++
+			if a >= 1<<20 && (a+pageSize <= imageStart || a >= imageEnd) {
+				store64(a, uint64(freeHead))
+				freeHead = a
+				freeFrames++
+				totalFrames++
+			}
+			a += pageSize
 		}
 	}
 }
 
 // allocFrame returns a zeroed frame, or 0 when memory is exhausted.
 func allocFrame() uintptr {
+	if freeHead == 0 && hugeHead != 0 {
+		// Break a chunk into frames.
+		c := hugeHead
+		hugeHead = uintptr(load64(c))
+		hugeChunks--
+		for a := c + hugeSize - pageSize; ; a -= pageSize {
+			store64(a, uint64(freeHead))
+			freeHead = a
+			if a == c {
+				break
+			}
+		}
+	}
 	a := freeHead
 	if a == 0 {
 		return 0
@@ -61,6 +88,27 @@ func freeFrame(a uintptr) {
 	store64(a, uint64(freeHead))
 	freeHead = a
 	freeFrames++
+}
+
+// allocHuge returns a zeroed 2 MiB chunk, or 0 if none is free.
+func allocHuge() uintptr {
+	c := hugeHead
+	if c == 0 {
+		return 0
+	}
+	hugeHead = uintptr(load64(c))
+	hugeChunks--
+	freeFrames -= hugeSize / pageSize
+	clear((*[hugeSize]byte)(addrPtr(c))[:])
+	return c
+}
+
+// freeHuge returns a chunk to the chunk list.
+func freeHuge(c uintptr) {
+	store64(c, uint64(hugeHead))
+	hugeHead = c
+	hugeChunks++
+	freeFrames += hugeSize / pageSize
 }
 
 func zeroPage(a uintptr) {
@@ -156,11 +204,74 @@ func mapPage(va, pa uintptr, writable bool) bool {
 	return true
 }
 
-// unmapRange removes the 4 KiB mappings in [start, end), frees their frames
-// and flushes the TLB. Missing tables are skipped a whole table at a time.
+// hugeAt returns the address of the PDE that maps va with a 2 MiB page, or
+// 0 if va is not mapped by one.
+func hugeAt(va uintptr) uintptr {
+	pde := walk(va, 2, false)
+	if pde == 0 {
+		return 0
+	}
+	if v := load64(pde); v&ptePresent != 0 && v&pteHuge != 0 {
+		return pde
+	}
+	return 0
+}
+
+// splitHuge replaces the 2 MiB page at pde (mapping va's region) with a page
+// table of 512 4 KiB entries over the same frames. It returns false when no
+// frame is left for the table.
+func splitHuge(pde, va uintptr) bool {
+	pt := allocFrame()
+	if pt == 0 {
+		return false
+	}
+	v := load64(pde)
+	base := v & pteAddr &^ (hugeSize - 1)
+	flags := v & (ptePresent | pteWrite | pteUser)
+	for i := uintptr(0); i < 512; i++ {
+		store64(pt+i*8, base+uint64(i*pageSize)|flags)
+	}
+	store64(pde, uint64(pt)|ptePresent|pteWrite|pteUser)
+	region := va &^ (hugeSize - 1)
+	for a := region; a < region+hugeSize; a += pageSize {
+		amd64.Invlpg(a)
+	}
+	return true
+}
+
+// covers reports whether [start, end) contains the whole 2 MiB region of va.
+func covers(va, start, end uintptr) bool {
+	region := va &^ (hugeSize - 1)
+	return start <= region && end >= region+hugeSize
+}
+
+// unmapRange removes the mappings in [start, end), frees their memory and
+// flushes the TLB. Missing tables are skipped a whole table at a time; a
+// 2 MiB page partly inside the range is split first.
 func unmapRange(start, end uintptr) {
 	va := start
 	for va < end {
+		if pde := hugeAt(va); pde != 0 {
+			region := va &^ (hugeSize - 1)
+			if covers(va, start, end) {
+				c := uintptr(load64(pde) & pteAddr)
+				store64(pde, 0)
+				amd64.Invlpg(va)
+				freeHuge(c)
+				hugeMapped--
+				va = region + hugeSize
+				continue
+			}
+			if !splitHuge(pde, va) {
+				// No frame for a page table: keep the page and zero the
+				// part in the range, which then reads back as zeros.
+				hi := min(end, region+hugeSize)
+				clear(bytesAt(va, int(hi-va)))
+				va = hi
+				continue
+			}
+			hugeMapped--
+		}
 		pde := walk(va, 2, false)
 		if pde == 0 || load64(pde)&ptePresent == 0 {
 			va = (va + hugeSize) &^ (hugeSize - 1)
@@ -187,6 +298,20 @@ func protectRange(start, end uintptr, writable, readable bool) {
 	}
 	va := start
 	for va < end {
+		if pde := hugeAt(va); pde != 0 && (covers(va, start, end) || !splitHuge(pde, va)) {
+			// The whole page is in the range (or, out of memory to split
+			// it, the whole page takes the new protection).
+			v := load64(pde)
+			if writable {
+				v |= pteWrite
+			} else {
+				v &^= pteWrite
+			}
+			store64(pde, v)
+			amd64.Invlpg(va)
+			va = (va &^ (hugeSize - 1)) + hugeSize
+			continue
+		}
 		pde := walk(va, 2, false)
 		if pde == 0 || load64(pde)&ptePresent == 0 {
 			va = (va + hugeSize) &^ (hugeSize - 1)
@@ -205,6 +330,21 @@ func protectRange(start, end uintptr, writable, readable bool) {
 		}
 		va += pageSize
 	}
+}
+
+// mapHuge maps the 2 MiB region at va (aligned) to chunk c, if no page
+// table exists there yet.
+func mapHuge(va, c uintptr, writable bool) bool {
+	pde := walk(va, 2, true)
+	if pde == 0 || load64(pde)&ptePresent != 0 {
+		return false
+	}
+	v := uint64(c) | ptePresent | pteUser | pteHuge
+	if writable {
+		v |= pteWrite
+	}
+	store64(pde, v)
+	return true
 }
 
 // translate returns the PTE value mapping va, or 0.

@@ -313,6 +313,12 @@ func handleUserFault(addr uintptr, errcode uint64) int {
 	if errcode&pfPresent != 0 {
 		return faultProtection
 	}
+	if hugeAt(addr) != 0 || translate(addr&^(pageSize-1))&ptePresent != 0 {
+		return faultMapped // already backed (a stale TLB entry, or a caller's pre-fault)
+	}
+	if tryHuge(addr, i) {
+		return faultMapped
+	}
 	f := allocFrame()
 	if f == 0 {
 		return faultNoMemory
@@ -323,6 +329,41 @@ func handleUserFault(addr uintptr, errcode uint64) int {
 	}
 	userPages++
 	return faultMapped
+}
+
+// Huge pages back a fault with a 2 MiB page when the area covers the whole
+// aligned 2 MiB region, no 4 KiB page is mapped there yet, the area is
+// large (Go's heap arenas, not its sparse index), and memory is plentiful:
+// hugeMinFree keeps small guests on 4 KiB pages, where a sparsely touched
+// 2 MiB page would waste what they have.
+const (
+	hugeMinArea = 8 << 20
+	hugeMinFree = 64 << 20
+)
+
+var hugeMapped uint64 // 2 MiB pages now mapped
+
+func tryHuge(addr uintptr, i int) bool {
+	v := vmas[i]
+	region := addr &^ (hugeSize - 1)
+	if region < v.start || region+hugeSize > v.end || v.end-v.start < hugeMinArea ||
+		freeFrames*pageSize < hugeMinFree || hugeChunks == 0 {
+		return false
+	}
+	if pde := walk(region, 2, false); pde != 0 && load64(pde)&ptePresent != 0 {
+		return false
+	}
+	c := allocHuge()
+	if c == 0 {
+		return false
+	}
+	if !mapHuge(region, c, v.prot&protWrite != 0) {
+		freeHuge(c)
+		return false
+	}
+	userPages += hugeSize / pageSize
+	hugeMapped++
+	return true
 }
 
 // userOK reports whether the kernel may access [a, a+n) on the program's

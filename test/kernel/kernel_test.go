@@ -32,7 +32,7 @@ func boot(t *testing.T, pkg, cmdline string) (string, qemu.Result) {
 	var out bytes.Buffer
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Image:   img,
-		Mem:     64 << 20,
+		Mem:     256 << 20,
 		Cmdline: cmdline,
 		Timeout: 90 * time.Second,
 		Stdout:  &out,
@@ -74,6 +74,23 @@ func TestBootLogAndStrace(t *testing.T) {
 		"syscall 158(0x0000000000001002", // arch_prctl(ARCH_SET_FS) from rt0_go
 		"syscall 1(0x0000000000000001",   // write(1, ...)
 		"hello, world\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestMemoryHugePagesAndRelease(t *testing.T) {
+	out, res := boot(t, "test/kernel/testdata/memory", "xairrosx.argv0=memory --")
+	if res.Status != 0 {
+		t.Fatalf("status %d:\n%s", res.Status, out)
+	}
+	for _, want := range []string{
+		"huge pages used for a 96 MiB heap object: true",
+		"user memory grew by at least 96 MiB: true",
+		"memory returned to the kernel: true",
+		"reused memory reads as zeros: true",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
