@@ -48,14 +48,20 @@ func kernelBuild(args []string) int {
 	pkg := fs.Arg(0)
 	dest := *out
 	if dest == "" {
-		dest = strings.TrimSuffix(filepath.Base(filepath.Clean(pkg)), ".go") + ".img"
-		if dest == "..img" || dest == "/.img" {
-			dest = "image.img"
-		}
+		// NAME.img once the package's name is known.
+		dest = fmt.Sprintf(".xairrosx-build-%d.img", os.Getpid())
 	}
-	if _, err := image.Build(image.Options{Pkg: pkg, Out: dest}); err != nil {
+	p, err := image.Build(image.Options{Pkg: pkg, Out: dest})
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "xairrosx build: %v\n", err)
 		return exitTool
+	}
+	if *out == "" {
+		if err := os.Rename(dest, p.Name+".img"); err != nil {
+			os.Remove(dest)
+			fmt.Fprintf(os.Stderr, "xairrosx build: %v\n", err)
+			return exitTool
+		}
 	}
 	return 0
 }

@@ -157,7 +157,20 @@ func resolve(opts Options, root, tmp string, env []string) (*Package, string, []
 		dir = "."
 	}
 	listDir, target := root, opts.Pkg
-	if isPathLike(opts.Pkg) {
+	if !isPathLike(opts.Pkg) {
+		// An import path resolves in the module of the working
+		// directory when that is another module.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if mod, err := moduleRoot(abs); err == nil && !sameDir(mod, root) {
+			if env, err = withWork(env, tmp, root, mod); err != nil {
+				return nil, "", nil, err
+			}
+			listDir = abs
+		}
+	} else {
 		p := opts.Pkg
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
@@ -175,16 +188,9 @@ func resolve(opts Options, root, tmp string, env []string) (*Package, string, []
 			return nil, "", nil, fmt.Errorf("package %s: %v", opts.Pkg, err)
 		}
 		if !sameDir(mod, root) {
-			ver, err := exec.Command("go", "env", "GOVERSION").Output()
-			if err != nil {
-				return nil, "", nil, fmt.Errorf("go env GOVERSION: %v", err)
-			}
-			work := filepath.Join(tmp, "go.work")
-			text := fmt.Sprintf("go %s\n\nuse (\n\t%q\n\t%q\n)\n", strings.TrimPrefix(strings.TrimSpace(string(ver)), "go"), root, mod)
-			if err := os.WriteFile(work, []byte(text), 0o644); err != nil {
+			if env, err = withWork(env, tmp, root, mod); err != nil {
 				return nil, "", nil, err
 			}
-			env = append(env, "GOWORK="+work)
 		}
 		listDir, target = abs, "."
 	}
@@ -216,6 +222,21 @@ func resolve(opts Options, root, tmp string, env []string) (*Package, string, []
 		pkg.ModDir = l.Module.Dir
 	}
 	return pkg, listDir, env, nil
+}
+
+// withWork writes a go.work in tmp that uses the XairrosX module at root
+// and the user's module at mod, and adds GOWORK for it to env.
+func withWork(env []string, tmp, root, mod string) ([]string, error) {
+	ver, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOVERSION: %v", err)
+	}
+	work := filepath.Join(tmp, "go.work")
+	text := fmt.Sprintf("go %s\n\nuse (\n\t%q\n\t%q\n)\n", strings.TrimPrefix(strings.TrimSpace(string(ver)), "go"), root, mod)
+	if err := os.WriteFile(work, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	return append(env, "GOWORK="+work), nil
 }
 
 // FindRoot returns the root directory of the XairrosX module: $XAIRROSX_ROOT

@@ -274,6 +274,12 @@ func TestBuildOutsideModule(t *testing.T) {
 	if info, err := inspectFile(out); err != nil || !info.PVH {
 		t.Errorf("image: %+v, %v", info, err)
 	}
+	// An import path of that module, from its directory.
+	o = stubOpts("example.com/outside/cmd/prog", out)
+	o.Dir = dir
+	if pkg, err := Build(o); err != nil || pkg.Dir != filepath.Join(dir, "cmd", "prog") {
+		t.Errorf("Build(import path from the other module) = %+v, %v", pkg, err)
+	}
 	// A directory outside any module is refused with a clear message.
 	loose := t.TempDir()
 	mustWrite(t, filepath.Join(loose, "main.go"), "package main\n\nfunc main() {}\n")
