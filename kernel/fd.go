@@ -10,6 +10,8 @@ const (
 	fdConsole
 	fdEventfd
 	fdEpoll
+	fdService  // served by a service goroutine through handle
+	fdReserved // taken for the result of a forwarded call in flight
 )
 
 const (
@@ -32,11 +34,12 @@ const (
 )
 
 type file struct {
-	kind  uint8
-	flags uint32 // O_* status flags
-	count uint64 // eventfd counter
-	ep    int    // epoll instance index
-	fdfl  uint32 // FD_CLOEXEC
+	kind   uint8
+	flags  uint32 // O_* status flags
+	count  uint64 // eventfd counter
+	ep     int    // epoll instance index
+	fdfl   uint32 // FD_CLOEXEC
+	handle int32  // service handle
 }
 
 type epollInst struct {
@@ -68,7 +71,7 @@ func allocFD() int {
 }
 
 func getFile(fd int64) *file {
-	if fd < 0 || fd >= maxFDs || files[fd].kind == fdNone {
+	if fd < 0 || fd >= maxFDs || files[fd].kind == fdNone || files[fd].kind == fdReserved {
 		return nil
 	}
 	return &files[fd]
@@ -132,6 +135,11 @@ func sysEpollCtl(epfd int64, op int64, fd int64, ev uintptr) int64 {
 	}
 	if fd == epfd {
 		return -_EINVAL
+	}
+	if target.kind == fdService {
+		// Files (and pipes) are not pollable: Go then uses them in
+		// blocking mode, served by the service goroutines.
+		return -_EPERM
 	}
 	ep := &epolls[e.ep]
 	idx := -1

@@ -174,7 +174,7 @@ func sysTgkill(tid int64, sig int64) int64 {
 	t := &threads[i]
 	t.pending |= 1 << (sig - 1)
 	// A blocked thread that can take the signal is interrupted.
-	if t.state == tsBlocked && t.pending&^t.sigmask != 0 {
+	if t.state == tsBlocked && t.wait != waitService && t.pending&^t.sigmask != 0 {
 		wake(t, -_EINTR)
 	}
 	return 0

@@ -91,6 +91,28 @@ const (
 	sysRseq            = 334
 	sysStatx           = 332
 	sysFaccessat2      = 439
+	sysFsync           = 74
+	sysFdatasync       = 75
+	sysFlock           = 73
+	sysTruncate        = 76
+	sysFtruncate       = 77
+	sysChdir           = 80
+	sysFchdir          = 81
+	sysRename          = 82
+	sysMkdir           = 83
+	sysRmdir           = 84
+	sysUnlink          = 87
+	sysSymlink         = 88
+	sysChmod           = 90
+	sysFchmod          = 91
+	sysStatfs          = 137
+	sysFstatfs         = 138
+	sysRenameat        = 264
+	sysLinkat          = 265
+	sysSymlinkat       = 266
+	sysFchmodat        = 268
+	sysUtimensat       = 280
+	sysRenameat2       = 316
 )
 
 var (
@@ -98,14 +120,25 @@ var (
 	syscallCount   uint64
 )
 
-// syscall dispatches the system call in f (number in RAX, arguments in RDI,
+// doSyscall dispatches the system call in f (number in RAX, arguments in RDI,
 // RSI, RDX, R10, R8, R9) and leaves the result, or -errno, in RAX.
-func syscall(t *thread, f *amd64.Frame) {
+func doSyscall(t *thread, f *amd64.Frame) {
 	nr := f.RAX
 	a0, a1, a2, a3 := f.RDI, f.RSI, f.RDX, f.R10
 	syscallCount++
 	var r int64
+	if fr, ok := tryForward(t, f, nr); ok {
+		f.RAX = uint64(fr)
+		if optStrace {
+			straceLine(t, nr, a0, a1, a2, fr)
+		}
+		return
+	}
 	switch nr {
+	case sysSvcWait:
+		r = sysSvcWaitCall(t, uintptr(a0), int64(a1))
+	case sysSvcDone:
+		r = sysSvcDoneCall(a0, int64(a1), int64(a2))
 	case sysReadNr:
 		r = sysRead_(t, a0, a1, a2)
 	case sysWriteNr:
@@ -282,6 +315,13 @@ func syscall(t *thread, f *amd64.Frame) {
 	}
 	f.RAX = uint64(r)
 	if optStrace {
+		straceLine(t, nr, a0, a1, a2, r)
+	}
+}
+
+// straceLine prints one traced system call.
+func straceLine(t *thread, nr, a0, a1, a2 uint64, r int64) {
+	{
 		prints("[")
 		printu(uint64(t.tid))
 		prints("] syscall ")

@@ -30,10 +30,12 @@ const (
 	waitSleep
 	waitEpoll
 	waitConsole
+	waitService // a forwarded system call is being served
+	waitServer  // a service thread waits for requests
 )
 
 var stateNames = [...]string{"free", "runnable", "running", "blocked"}
-var waitNames = [...]string{"", "futex", "sleep", "epoll", "console"}
+var waitNames = [...]string{"", "futex", "sleep", "epoll", "console", "service", "requests"}
 
 type thread struct {
 	state    uint32
@@ -52,6 +54,12 @@ type thread struct {
 	waitArg  uintptr // epoll fd, max events, or buffer length
 	waitArg2 uintptr
 	deadline int64 // ns of nanotime; 0 = none
+	// A forwarded system call (service.go).
+	svcState uint32 // svcNone, svcQueued, svcTaken
+	svcGen   uint32
+	svcNr    uint64
+	svcArgs  [6]uint64
+	svcFD    [2]int32 // descriptors reserved for the result, or -1
 	runStart int64
 	cpuNS    int64
 	created  int64

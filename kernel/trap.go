@@ -13,7 +13,7 @@ func trap(f *amd64.Frame) {
 	t := &threads[current]
 	switch v := f.Vector; {
 	case v == amd64.VectorSyscall:
-		syscall(t, f)
+		doSyscall(t, f)
 	case v >= irqBase && v < irqBase+16:
 		irq(int(v-irqBase), true)
 	case v == 255:
