@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,5 +96,29 @@ func TestMemoryHugePagesAndRelease(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestInferenceMatchesHost runs the int8 MNIST evaluation natively and in a
+// guest (TCG: AVX2, no VNNI; the host may use VNNI) and requires the same
+// accuracy and output hash: deterministic inference across machines.
+func TestInferenceMatchesHost(t *testing.T) {
+	root, err := image.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := exec.Command("go", "run", filepath.Join(root, "test/kernel/testdata/aieval")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("native run: %v\n%s", err, native)
+	}
+	if !strings.Contains(string(native), "hash ") {
+		t.Fatalf("native run printed no hash:\n%s", native)
+	}
+	out, res := boot(t, "test/kernel/testdata/aieval", "xairrosx.argv0=aieval --")
+	if res.Status != 0 {
+		t.Fatalf("guest status %d:\n%s", res.Status, out)
+	}
+	if out != string(native) {
+		t.Errorf("guest and host differ:\n--- host\n%s--- guest\n%s", native, out)
 	}
 }
