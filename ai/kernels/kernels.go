@@ -149,8 +149,8 @@ func GemmF32(m0, m1, n, k int, a []float32, lda int, bt []float32, ldb int, c []
 func DotU8S8(a []uint8, b []int8) int32 {
 	k := len(a)
 	b = b[:k]
-	if k == 0 {
-		return 0
+	if k == 0 || k%KAlign != 0 {
+		return dotU8S8Go(a, b)
 	}
 	switch i8Impl {
 	case VNNI:
@@ -173,11 +173,15 @@ func dotU8S8Go(a []uint8, b []int8) int32 {
 // (row stride lda), Bt is N×K int8 (row stride ldb), k a multiple of KAlign.
 func GemmU8S8(m0, m1, n, k int, a []uint8, lda int, bt []int8, ldb int, c []int32, ldc int) {
 	var out [4]int32
+	impl := i8Impl
+	if k <= 0 || k%KAlign != 0 {
+		impl = Generic // the assembly loops need whole 64-byte blocks
+	}
 	for i := m0; i < m1; i++ {
 		ar := a[i*lda : i*lda+k]
 		cr := c[i*ldc : i*ldc+n]
 		j := 0
-		switch i8Impl {
+		switch impl {
 		case VNNI:
 			for ; j+4 <= n; j += 4 {
 				dotU8S8x4VNNI(&ar[0], &bt[j*ldb], ldb, k, &out)
@@ -190,7 +194,11 @@ func GemmU8S8(m0, m1, n, k int, a []uint8, lda int, bt []int8, ldb int, c []int3
 			}
 		}
 		for ; j < n; j++ {
-			cr[j] = DotU8S8(ar, bt[j*ldb:j*ldb+k])
+			if impl == Generic {
+				cr[j] = dotU8S8Go(ar, bt[j*ldb:j*ldb+k])
+			} else {
+				cr[j] = DotU8S8(ar, bt[j*ldb:j*ldb+k])
+			}
 		}
 	}
 }

@@ -62,6 +62,12 @@ func buildConv(b *Build) error {
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
+	if err := b.Reserve(4 * (threads*p*ldk + m*ldk + p*kc)); err != nil {
+		return err
+	}
+	if err := b.Work(int64(n) * int64(m) * int64(p) * int64(kc)); err != nil {
+		return err
+	}
 	scratch := make([][]float32, threads)
 	for i := range scratch {
 		scratch[i] = make([]float32, p*ldk)

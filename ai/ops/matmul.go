@@ -66,6 +66,13 @@ func buildMatMul(b *Build) error {
 	sa := bstrides(as[:len(as)-2], batch)
 	sb := bstrides(bs[:len(bs)-2], batch)
 	// batch offsets, in matrices
+	nbB := tensor.NumElements(bs[:len(bs)-2])
+	if err := b.Reserve(4*nbB*n*k + 16*nb); err != nil {
+		return err
+	}
+	if err := b.Work(int64(nb) * int64(m) * int64(n) * int64(k)); err != nil {
+		return err
+	}
 	aOff, bOff := make([]int, nb), make([]int, nb)
 	for i := 0; i < nb; i++ {
 		r := i
@@ -76,7 +83,6 @@ func buildMatMul(b *Build) error {
 			bOff[i] += j * sb[d]
 		}
 	}
-	nbB := tensor.NumElements(bs[:len(bs)-2])
 	bt := make([]float32, nbB*n*k)
 	constB := bv.Const != nil
 	packB := func(src []float32) {
@@ -138,6 +144,12 @@ func buildGemm(b *Build) error {
 		bc = newBcast([]int{m, n}, cs, []int{m, n})
 	}
 	b.Out = []Value{{DType: tensor.Float32, Shape: []int{m, n}}}
+	if err := b.Reserve(4 * (n*k + m*k)); err != nil {
+		return err
+	}
+	if err := b.Work(int64(m) * int64(n) * int64(k)); err != nil {
+		return err
+	}
 	bt := make([]float32, n*k)
 	at := make([]float32, m*k)
 	constB := bv.Const != nil

@@ -145,6 +145,16 @@ func buildQConv(b *Build) error {
 	kc := cg * kh * kw
 	ldk := kernels.PadK(kc)
 	p := oh * ow
+	threads := 1
+	if b.Group != nil {
+		threads = max(1, b.Group.Threads)
+	}
+	if err := b.Reserve(threads*(p*ldk+4*p*mg) + m*ldk + 4*p*kc); err != nil {
+		return err
+	}
+	if err := b.Work(int64(n) * int64(m) * int64(p) * int64(ldk)); err != nil {
+		return err
+	}
 	wpack, wsum, err := int8Weights(b, wv, m, kc)
 	if err != nil {
 		return err
@@ -158,10 +168,6 @@ func buildQConv(b *Build) error {
 		outT = tensor.Int32
 	}
 	b.Out = []Value{{DType: outT, Shape: []int{n, m, oh, ow}}}
-	threads := 1
-	if b.Group != nil {
-		threads = max(1, b.Group.Threads)
-	}
 	cols := make([][]uint8, threads)
 	accs := make([][]int32, threads)
 	for i := range cols {
@@ -237,6 +243,12 @@ func buildQGemm(b *Build) error {
 		return err
 	}
 	ldk := kernels.PadK(k)
+	if err := b.Reserve(m*ldk + 4*m*n + n*ldk); err != nil {
+		return err
+	}
+	if err := b.Work(int64(m) * int64(n) * int64(ldk)); err != nil {
+		return err
+	}
 	wpack, wsum, err := int8Weights(b, wv, n, k)
 	if err != nil {
 		return err

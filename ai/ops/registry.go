@@ -36,6 +36,37 @@ type Build struct {
 	Out   []Value // the build function sets one per node output
 	Run   Kernel  // the build function sets it
 	Group *par.Group
+	// MemLeft, when not nil, is the remaining byte budget for the
+	// operator's own buffers (packed weights, scratch); Reserve draws on it.
+	MemLeft *int
+	// MaxWork, when positive, bounds the multiply-adds (or comparable
+	// element operations) of one execution of the node.
+	MaxWork int64
+}
+
+// Reserve accounts for n bytes of operator-owned memory and fails when the
+// model's memory budget is exhausted.
+func (b *Build) Reserve(n int) error {
+	if n < 0 {
+		return b.Errorf("buffer size overflows")
+	}
+	if b.MemLeft == nil {
+		return nil
+	}
+	if n > *b.MemLeft {
+		return b.Errorf("needs %d bytes of working memory, more than the %d bytes left in the budget", n, *b.MemLeft)
+	}
+	*b.MemLeft -= n
+	return nil
+}
+
+// Work fails when one execution of the node would take more than MaxWork
+// operations.
+func (b *Build) Work(ops int64) error {
+	if ops < 0 || (b.MaxWork > 0 && ops > b.MaxWork) {
+		return b.Errorf("needs %d operations per run, more than the limit of %d", ops, b.MaxWork)
+	}
+	return nil
 }
 
 // BuildFunc checks a node and prepares its kernel.

@@ -32,9 +32,12 @@ type Options struct {
 	// KeepAll keeps every intermediate value alive until the end of a run
 	// (no memory reuse), so Value can read it; calibration uses it.
 	KeepAll bool
-	// MaxArenaBytes refuses models whose activations need more memory
-	// (0 means 16 GiB).
+	// MaxArenaBytes refuses models whose activations, or whose operators'
+	// own buffers, need more memory (0 means 16 GiB each).
 	MaxArenaBytes int
+	// MaxNodeWork refuses nodes that need more operations per run
+	// (multiply-adds for convolutions and matrix products); 0 means no limit.
+	MaxNodeWork int64
 }
 
 // Input describes one graph input of a compiled program.
@@ -124,6 +127,9 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkSize(in.Name, in.ElemType, shape, maxArena); err != nil {
+			return nil, err
+		}
 		vals[in.Name] = ops.Value{DType: in.ElemType, Shape: shape}
 		p.Inputs = append(p.Inputs, Input{Name: in.Name, DType: in.ElemType, Shape: shape})
 	}
@@ -136,8 +142,9 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		out  []ops.Value
 	}
 	var plan []pending
+	memLeft := maxArena
 	for _, n := range g.Nodes {
-		b := &ops.Build{Node: n, Opset: m.Opset(n.Domain), Group: p.group}
+		b := &ops.Build{Node: n, Opset: m.Opset(n.Domain), Group: p.group, MemLeft: &memLeft, MaxWork: opt.MaxNodeWork}
 		allConst := true
 		for _, name := range n.Inputs {
 			if name == "" {
@@ -148,14 +155,19 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 			allConst = allConst && v.Const != nil
 			b.In = append(b.In, v)
 		}
-		if err := ops.Lookup(n.Domain, n.OpType, b.Opset)(b); err != nil {
+		if err := buildNode(b); err != nil {
 			return nil, err
 		}
 		if len(b.Out) < len(n.Outputs) || b.Run == nil {
 			return nil, fmt.Errorf("%s: internal error: operator produced %d of %d outputs", n.Describe(), len(b.Out), len(n.Outputs))
 		}
+		for i, name := range n.Outputs {
+			if err := checkSize(name, b.Out[i].DType, b.Out[i].Shape, maxArena); err != nil {
+				return nil, fmt.Errorf("%s: %w", n.Describe(), err)
+			}
+		}
 		if allConst {
-			if err := fold(b); err != nil {
+			if err := safeFold(b); err != nil {
 				return nil, err
 			}
 		}
@@ -280,6 +292,41 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 	return p, nil
 }
 
+// checkSize refuses a value larger than limit bytes.
+func checkSize(name string, dt tensor.DType, shape []int, limit int) error {
+	n := int64(dt.Size())
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("value %q has a negative dimension: %v", name, shape)
+		}
+		if d > 0 && n > int64(limit)/int64(d) {
+			return fmt.Errorf("value %q (%v%v) needs more memory than allowed (%d bytes)", name, dt, shape, limit)
+		}
+		n *= int64(d)
+	}
+	return nil
+}
+
+// buildNode runs an operator's build function; a panic there (a bug
+// exposed by an unusual model) becomes an error naming the node.
+func buildNode(b *ops.Build) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ops.Error{Node: b.Node, Opset: b.Opset, Msg: fmt.Sprintf("internal error while preparing the operator: %v", r)}
+		}
+	}()
+	return ops.Lookup(b.Node.Domain, b.Node.OpType, b.Opset)(b)
+}
+
+func safeFold(b *ops.Build) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ops.Error{Node: b.Node, Opset: b.Opset, Msg: fmt.Sprintf("internal error while folding constants: %v", r)}
+		}
+	}()
+	return fold(b)
+}
+
 // fold runs a node whose inputs are all constants and records its outputs
 // as constants.
 func fold(b *ops.Build) error {
@@ -399,7 +446,27 @@ func (p *Program) Run(inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 			}
 		}
 	}
-	return p.Exec(), nil
+	return p.safeExec()
+}
+
+// safeExec is Exec that turns a panic in a kernel (a bug exposed by an
+// unusual model) into an error naming the node, instead of crashing.
+func (p *Program) safeExec() (out []*tensor.Tensor, err error) {
+	step := -1
+	defer func() {
+		if r := recover(); r != nil {
+			name := "?"
+			if step >= 0 && step < len(p.steps) {
+				name = p.steps[step].node.Describe()
+			}
+			out, err = nil, fmt.Errorf("internal error in %s: %v", name, r)
+		}
+	}()
+	for step = 0; step < len(p.steps); step++ {
+		s := &p.steps[step]
+		s.run(s.in, s.out)
+	}
+	return p.outBufs, nil
 }
 
 // Exec runs the program on the inputs already placed with SetInput or
