@@ -2,11 +2,11 @@ package runtime_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
-	"strings"
-	"fmt"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
