@@ -400,6 +400,9 @@ func TestEnginesAgree(t *testing.T) {
 		step(alice, []byte("hostile"), "spin", nil, 123_457)
 		step(alice, []byte("hostile"), "allocbomb", nil, 1<<40)
 		step(alice, []byte("hostile"), "recurse", contracts.Enc().U64(200).Done(), gasCap)
+		step(alice, []byte("hostile"), "recurse", contracts.Enc().U64(1_000_000).Done(), gasCap)
+		step(alice, []byte("hostile"), "divzero", contracts.Enc().U64(0).Done(), gasCap)
+		step(alice, []byte("hostile"), "reenter", nil, gasCap)
 		fmt.Fprintf(&log, "%v\n%v\n", c.Storage, c.Events)
 		return log.String()
 	}

@@ -15,9 +15,10 @@ const (
 	// CodeOutOfGas: the execution ran out of gas.
 	CodeOutOfGas Code = 2
 	// CodeTrap: the contract trapped (unreachable, out-of-bounds access,
-	// division by zero, ...).
+	// division by zero, ...) or could not be instantiated.
 	CodeTrap Code = 3
-	// CodeMemoryLimit: memory.grow went past the memory limit.
+	// CodeMemoryLimit: the contract trapped after a memory.grow failed at
+	// the memory limit (a failed grow itself returns -1 as in plain wasm).
 	CodeMemoryLimit Code = 4
 	// CodeCallDepth: the wasm call depth or the cross-contract call depth
 	// went past its limit.

@@ -96,8 +96,8 @@ func (x *execution) read(what string, ptr, n uint64, limit int) []byte {
 	return append([]byte(nil), b...)
 }
 
-// setResult stores b in the result buffer and returns its length (or -1 for
-// nil when absent is true) in stack[0].
+// setResult stores b in the result buffer (charging GasPerByte per byte) and
+// returns its length in stack[0].
 func (x *execution) setResult(stack []uint64, b []byte) {
 	x.charge(uint64(len(b)) * GasPerByte)
 	x.result = append(x.result[:0], b...)
