@@ -41,9 +41,9 @@ type Host interface {
 type Config struct {
 	// MaxMemoryPages caps a contract's linear memory in 64 KiB pages.
 	MaxMemoryPages uint32
-	// MaxCallDepth caps the wasm function call depth inside one contract
-	// execution; Execute also uses it as the cap of its depth argument
-	// (nested cross-contract calls).
+	// MaxCallDepth caps the wasm call depth inside one contract execution
+	// (frames of functions that call others; at most 1024). Nested
+	// cross-contract calls are capped separately by MaxContractDepth.
 	MaxCallDepth int
 	// MaxCodeSize caps the size of the raw wasm given to Prepare, in bytes.
 	MaxCodeSize int
