@@ -9,6 +9,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/xairrosx/xairrosx/ai/internal/ortref"
@@ -22,9 +23,10 @@ import (
 // benchRow is one line of the comparison table; times are seconds per
 // inference (per image for throughput rows).
 type benchRow struct {
-	model, mode string
-	ours, ort   float64
-	note        string
+	model, mode     string
+	ours, ort       float64
+	oursCPU, ortCPU float64 // CPU seconds per run, for the 1-thread rows
+	note            string
 }
 
 func compile(path string, threads int, shapes map[string][]int) (*runtime.Program, error) {
@@ -39,16 +41,27 @@ func compile(path string, threads int, shapes map[string][]int) (*runtime.Progra
 	return runtime.Compile(m, runtime.Options{Threads: threads, Shapes: shapes})
 }
 
-// timeRuns returns seconds per Exec over iters runs after a warm-up.
-func timeRuns(p *runtime.Program, iters int) float64 {
+// timeRuns returns wall-clock and process CPU seconds per Exec over iters
+// runs after a warm-up.
+func timeRuns(p *runtime.Program, iters int) (wall, cpu float64) {
 	for i := 0; i < max(2, iters/10); i++ {
 		p.Exec()
 	}
+	c0 := cpuSeconds()
 	t0 := time.Now()
 	for i := 0; i < iters; i++ {
 		p.Exec()
 	}
-	return time.Since(t0).Seconds() / float64(iters)
+	return time.Since(t0).Seconds() / float64(iters), (cpuSeconds() - c0) / float64(iters)
+}
+
+// cpuSeconds returns the process's user+system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // throughput runs n independent single-image programs across all cores and
@@ -115,19 +128,19 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if _, err := pf.Run(x); err != nil {
 			return err
 		}
-		oursF := timeRuns(pf, *iters)
+		oursF, oursFC := timeRuns(pf, *iters)
 		pq, err := compile(qpath, 1, nil)
 		if err != nil {
 			return err
 		}
-		oursQ := timeRuns(pq, *iters)
+		oursQ, oursQC := timeRuns(pq, *iters)
 		ortF, err := ortref.Bench(fpath, 1, *iters, feeds)
 		if err != nil {
 			return err
 		}
 		rows = append(rows,
-			benchRow{"mnist-8", "float32 batch-1 latency, 1 thread", oursF, ortF.MeanMS / 1e3, ""},
-			benchRow{"mnist-8", "int8 batch-1 latency, 1 thread", oursQ, ortF.MeanMS / 1e3, "vs ORT float32"})
+			benchRow{"mnist-8", "float32 batch-1 latency, 1 thread", oursF, ortF.MeanMS / 1e3, oursFC, ortF.CPUMS / 1e3, ""},
+			benchRow{"mnist-8", "int8 batch-1 latency, 1 thread", oursQ, ortF.MeanMS / 1e3, oursQC, ortF.CPUMS / 1e3, "vs ORT float32"})
 		step("MNIST-8 batch-64 throughput")
 		tf, err := throughput(fpath, 64, max(1, *iters/64))
 		if err != nil {
@@ -142,8 +155,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		rows = append(rows,
-			benchRow{"mnist-8", fmt.Sprintf("float32 64 images, %d cores", ncpu), tf, ortT.MeanMS / 1e3, "per image; model has batch 1"},
-			benchRow{"mnist-8", fmt.Sprintf("int8 64 images, %d cores", ncpu), tq, ortT.MeanMS / 1e3, "per image, vs ORT float32"})
+			benchRow{"mnist-8", fmt.Sprintf("float32 64 images, %d cores", ncpu), tf, ortT.MeanMS / 1e3, 0, 0, "per image; model has batch 1"},
+			benchRow{"mnist-8", fmt.Sprintf("int8 64 images, %d cores", ncpu), tq, ortT.MeanMS / 1e3, 0, 0, "per image, vs ORT float32"})
 	}
 	if strings.Contains(*models, "transformer") {
 		tpath, err := testmodels.Transformer()
@@ -168,7 +181,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if _, err := p1.Run(x1); err != nil {
 			return err
 		}
-		ours1 := timeRuns(p1, it)
+		ours1, ours1C := timeRuns(p1, it)
 		ort1, err := ortref.Bench(tpath, 1, it, []map[string]*tensor.Tensor{{"x": x1}})
 		if err != nil {
 			return err
@@ -182,26 +195,32 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if _, err := p64.Run(x64); err != nil {
 			return err
 		}
-		ours64 := timeRuns(p64, 3) / 64
+		ours64, _ := timeRuns(p64, 3)
+		ours64 /= 64
 		ort64, err := ortref.Bench(tpath, ncpu, 3, []map[string]*tensor.Tensor{{"x": x64}})
 		if err != nil {
 			return err
 		}
 		rows = append(rows,
-			benchRow{"transformer", "float32 batch-1 latency, 1 thread", ours1, ort1.MeanMS / 1e3, ""},
-			benchRow{"transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), ours64, ort64.MeanMS / 1e3 / 64, "per sequence"},
-			benchRow{"transformer", "int8", 0, 0, "not available: the quantizer handles CNN chains only"})
+			benchRow{"transformer", "float32 batch-1 latency, 1 thread", ours1, ort1.MeanMS / 1e3, ours1C, ort1.CPUMS / 1e3, ""},
+			benchRow{"transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), ours64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence"},
+			benchRow{"transformer", "int8", 0, 0, 0, 0, "not available: the quantizer handles CNN chains only"})
 	}
 	fmt.Fprintf(stdout, "XairrosX AI engine vs ONNX Runtime (onnxruntime-node), same machine, one run; kernels: float32 %v, int8 %v; %d CPUs\n", f32Impl, i8Impl, ncpu)
-	fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "note")
+	fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6s %12s %12s %6s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "cpu xairrosx", "cpu ort", "ratio", "note")
 	for _, r := range rows {
 		if r.ours == 0 {
-			fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8s  %s\n", r.model, r.mode, "-", "-", "-", r.note)
+			fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6s %12s %12s %6s  %s\n", r.model, r.mode, "-", "-", "-", "-", "-", "-", r.note)
 			continue
 		}
-		fmt.Fprintf(stdout, "%-12s %-36s %14s %14s %8.2f  %s\n", r.model, r.mode, dur(r.ours), dur(r.ort), r.ours/r.ort, r.note)
+		cpuO, cpuR, cpuRatio := "-", "-", "-"
+		if r.oursCPU > 0 && r.ortCPU > 0 {
+			cpuO, cpuR, cpuRatio = dur(r.oursCPU), dur(r.ortCPU), fmt.Sprintf("%.2f", r.oursCPU/r.ortCPU)
+		}
+		fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6.2f %12s %12s %6s  %s\n", r.model, r.mode, dur(r.ours), dur(r.ort), r.ours/r.ort, cpuO, cpuR, cpuRatio, r.note)
 	}
-	fmt.Fprintln(stdout, "ratio = xairrosx time / onnxruntime time (below 1: faster than ONNX Runtime). Goals: int8 batch-1 <= 1.00 vs ORT float32; float32 <= 1.50.")
+	fmt.Fprintln(stdout, "ratio = xairrosx / onnxruntime (below 1: faster than ONNX Runtime); wall-clock time, and process CPU time per run for 1-thread rows.")
+	fmt.Fprintln(stdout, "Goals: int8 batch-1 <= 1.00 vs ORT float32; float32 <= 1.50.")
 	return nil
 }
 

@@ -4,9 +4,10 @@
 // It reads one JSON request on stdin and writes one JSON reply on stdout:
 //   {"model": "path.onnx", "threads": 1,
 //    "runs": [{"inputs": {"name": {"dtype": "float32", "dims": [1,1,28,28], "b64": "..."}}}],
-//    "bench": {"warmup": 10, "iters": 100, "concurrent": 1}}   (bench optional)
+//    "bench": {"warmup": 10, "iters": 100}}   (bench optional)
 // Reply: {"runs": [{"outputs": [{"name": "...", "dims": [...], "b64": "..."}]}],
-//         "bench": {"mean_ms": 0.1, "runs_per_s": 1000}}
+//         "bench": {"mean_ms": 0.1, "runs_per_s": 1000, "cpu_ms": 0.1}}
+// cpu_ms is the process CPU time (all threads) per run.
 // Tensors are little-endian raw element bytes in base64.
 'use strict';
 const ort = require('onnxruntime-node');
@@ -47,10 +48,12 @@ async function main() {
     const b = req.bench;
     for (let i = 0; i < (b.warmup || 10); i++) await sess.run(feeds[i % feeds.length]);
     const iters = b.iters || 100;
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) await sess.run(feeds[i % feeds.length]);
     const ns = Number(process.hrtime.bigint() - t0);
-    reply.bench = { mean_ms: ns / 1e6 / iters, runs_per_s: iters / (ns / 1e9) };
+    const c = process.cpuUsage(c0);
+    reply.bench = { mean_ms: ns / 1e6 / iters, runs_per_s: iters / (ns / 1e9), cpu_ms: (c.user + c.system) / 1e3 / iters };
   }
   process.stdout.write(JSON.stringify(reply));
 }

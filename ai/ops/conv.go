@@ -91,19 +91,8 @@ func buildConv(b *Build) error {
 	}
 	var xs, ys []float32
 	var bs []float32
-	table := win.im2colTable(cg)
-	im2col := func(col []float32, img []float32) {
-		for q := 0; q < p; q++ {
-			row := col[q*ldk : q*ldk+kc]
-			for i, at := range table[q*kc : (q+1)*kc] {
-				if at < 0 {
-					row[i] = 0
-				} else {
-					row[i] = img[at]
-				}
-			}
-		}
-	}
+	table := win.patchTable(cg)
+	im2col := func(col []float32, img []float32) { gather(table, img, col, ldk, 0) }
 	// one (image, group) pair per work item when there are several images
 	perImage := func(w, lo, hi int) {
 		col := scratch[w]

@@ -175,7 +175,7 @@ func buildQConv(b *Build) error {
 		accs[i] = make([]int32, p*mg)
 	}
 	pad := uint8(q.xzp)
-	table := win.im2colTable(cg)
+	table := win.patchTable(cg)
 	var xs []uint8
 	var y8 []uint8
 	var y32 []int32
@@ -184,16 +184,7 @@ func buildQConv(b *Build) error {
 		for item := lo; item < hi; item++ {
 			img, gi := item/g, item%g
 			src := xs[(img*c+gi*cg)*ih*iw:]
-			for pp := 0; pp < p; pp++ {
-				row := col[pp*ldk : pp*ldk+kc]
-				for i, at := range table[pp*kc : (pp+1)*kc] {
-					if at < 0 {
-						row[i] = pad
-					} else {
-						row[i] = src[at]
-					}
-				}
-			}
+			gather(table, src, col, ldk, pad)
 			kernels.GemmU8S8(0, p, mg, ldk, col, ldk, wpack[gi*mg*ldk:], ldk, acc, mg)
 			base := (img*m + gi*mg) * p
 			for j := 0; j < mg; j++ {

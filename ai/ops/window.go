@@ -69,26 +69,40 @@ func newWindow(b *Build, in, kernel []int, ceil bool) (*window, error) {
 	return w, nil
 }
 
-// im2colTable returns, for a 2-D window over cg channels, the input offset
-// (relative to the group's first channel plane) of every element of the
-// patch matrix, row by row (one row of kc = cg·kh·kw per output position),
-// or -1 where the window reads padding. Convolutions gather through it.
-func (w *window) im2colTable(cg int) []int32 {
+// patchTable describes how to gather the patch matrix of a 2-D window
+// over cg channels (one row of kc = cg·kh·kw values per output position).
+// elem holds every element's input offset (relative to the group's first
+// channel plane) or -1 for padding. For positions whose window lies wholly
+// inside the input and whose kernel rows are contiguous (x dilation 1),
+// interior is true and starts holds the offset of each of the cg·kh kernel
+// rows, so the row is copied with one copy of kw values.
+type patchTable struct {
+	kc, kw   int
+	elem     []int32
+	interior []bool
+	starts   []int32
+}
+
+func (w *window) patchTable(cg int) *patchTable {
 	kh, kw := w.k[0], w.k[1]
 	ih, iw, oh, ow := w.in[0], w.in[1], w.out[0], w.out[1]
 	kc := cg * kh * kw
-	t := make([]int32, oh*ow*kc)
+	t := &patchTable{kc: kc, kw: kw, elem: make([]int32, oh*ow*kc), interior: make([]bool, oh*ow), starts: make([]int32, oh*ow*cg*kh)}
 	for p := 0; p < oh*ow; p++ {
 		oy, ox := p/ow, p%ow
-		row := t[p*kc : (p+1)*kc]
+		row := t.elem[p*kc : (p+1)*kc]
+		inside := w.d[1] == 1
 		i := 0
 		for ch := 0; ch < cg; ch++ {
 			for ky := 0; ky < kh; ky++ {
 				y := oy*w.s[0] - w.pb[0] + ky*w.d[0]
+				x0 := ox*w.s[1] - w.pb[1]
+				t.starts[(p*cg+ch)*kh+ky] = int32((ch*ih+y)*iw + x0)
 				for kx := 0; kx < kw; kx++ {
-					x := ox*w.s[1] - w.pb[1] + kx*w.d[1]
+					x := x0 + kx*w.d[1]
 					if y < 0 || y >= ih || x < 0 || x >= iw {
 						row[i] = -1
+						inside = false
 					} else {
 						row[i] = int32((ch*ih+y)*iw + x)
 					}
@@ -96,6 +110,30 @@ func (w *window) im2colTable(cg int) []int32 {
 				}
 			}
 		}
+		t.interior[p] = inside
 	}
 	return t
+}
+
+// gather writes the patch matrix of one image group (src starts at its
+// first channel plane) into col, rows ldk apart.
+func gather[T uint8 | float32](t *patchTable, src, col []T, ldk int, pad T) {
+	kc, kw := t.kc, t.kw
+	rows := kc / kw
+	for p, inside := range t.interior {
+		row := col[p*ldk : p*ldk+kc]
+		if inside {
+			for r, at := range t.starts[p*rows : (p+1)*rows] {
+				copy(row[r*kw:(r+1)*kw], src[at:int(at)+kw])
+			}
+			continue
+		}
+		for i, at := range t.elem[p*kc : (p+1)*kc] {
+			if at < 0 {
+				row[i] = pad
+			} else {
+				row[i] = src[at]
+			}
+		}
+	}
 }

@@ -141,6 +141,7 @@ func BenchmarkMNISTFloat32(b *testing.B) {
 	}
 	in := imageTensor(set.Images[0])
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := p.Run(in); err != nil {
 			b.Fatal(err)

@@ -22,6 +22,7 @@ func BenchmarkMNISTInt8(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p.Exec()
 	}

@@ -53,6 +53,8 @@ type reply struct {
 type BenchResult struct {
 	MeanMS   float64 `json:"mean_ms"`
 	RunsPerS float64 `json:"runs_per_s"`
+	// CPUMS is the node process's CPU time (all threads) per run.
+	CPUMS float64 `json:"cpu_ms"`
 }
 
 func call(req *request) (*reply, error) {
