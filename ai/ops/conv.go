@@ -72,6 +72,18 @@ func buildConv(b *Build) error {
 	for i := range scratch {
 		scratch[i] = make([]float32, p*ldk)
 	}
+	var geo *nhwc
+	var padded [][]float32
+	if g == 1 && win.d[0] == 1 && win.d[1] == 1 {
+		geo = win.nhwc(c)
+		if err := b.Reserve(4 * threads * geo.paddedLen()); err != nil {
+			return err
+		}
+		padded = make([][]float32, threads)
+		for i := range padded {
+			padded[i] = make([]float32, geo.paddedLen())
+		}
+	}
 	// Weights repacked with the same padded row length.
 	var wpack []float32
 	packW := func(w []float32) {
@@ -79,26 +91,36 @@ func buildConv(b *Build) error {
 			wpack = make([]float32, m*ldk)
 		}
 		for i := 0; i < m; i++ {
-			copy(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc])
+			if geo != nil {
+				repack(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc], c, kh, kw)
+			} else {
+				copy(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc])
+			}
 		}
 	}
 	constW := wv.Const != nil
-	if constW {
-		packW(wv.Const.Contiguous().F32())
-	}
 	if b.Has(2) && b.In[2].Const != nil {
 		bias = b.In[2].Const.Contiguous().F32()[:m]
 	}
 	var xs, ys []float32
 	var bs []float32
 	table := win.patchTable(cg)
-	im2col := func(col []float32, img []float32) { gather(table, img, col, ldk, 0) }
+	if constW {
+		packW(wv.Const.Contiguous().F32())
+	}
+	im2col := func(w int, col []float32, img []float32) {
+		if geo != nil {
+			gatherNHWC(geo, img, padded[w], col, ldk)
+		} else {
+			gather(table, img, col, ldk, 0)
+		}
+	}
 	// one (image, group) pair per work item when there are several images
 	perImage := func(w, lo, hi int) {
 		col := scratch[w]
 		for item := lo; item < hi; item++ {
 			img, gi := item/g, item%g
-			im2col(col, xs[(img*c+gi*cg)*ih*iw:])
+			im2col(w, col, xs[(img*c+gi*cg)*ih*iw:])
 			var bb []float32
 			if bs != nil {
 				bb = bs[gi*mg : (gi+1)*mg]
@@ -129,7 +151,7 @@ func buildConv(b *Build) error {
 		}
 		for curImg = 0; curImg < n; curImg++ {
 			for curGroup = 0; curGroup < g; curGroup++ {
-				im2col(scratch[0], xs[(curImg*c+curGroup*cg)*ih*iw:])
+				im2col(0, scratch[0], xs[(curImg*c+curGroup*cg)*ih*iw:])
 				b.Group.For(mg, 2, rows)
 			}
 		}

@@ -165,6 +165,30 @@ func buildPool(b *Build, isMax bool) error {
 
 func maxPoolInt[T int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [3]int) {
 	inPlane, q := in[0]*in[1]*in[2], 0
+	if in[0] == 1 && k[0] == 1 && pb == [3]int{} && d == [3]int{1, 1, 1} &&
+		(out[1]-1)*s[1]+k[1] <= in[1] && (out[2]-1)*s[2]+k[2] <= in[2] {
+		// 2-D windows wholly inside the input: no bounds checks needed
+		ih, iw := in[1], in[2]
+		for pl := 0; pl < planes; pl++ {
+			p := src[pl*inPlane : (pl+1)*inPlane]
+			for oy := 0; oy < out[1]; oy++ {
+				for ox := 0; ox < out[2]; ox++ {
+					base := oy*s[1]*iw + ox*s[2]
+					best := p[base]
+					for ky := 0; ky < k[1]; ky++ {
+						r := p[base+ky*iw : base+ky*iw+k[2]]
+						for _, v := range r {
+							best = max(best, v)
+						}
+					}
+					dst[q] = best
+					q++
+				}
+			}
+		}
+		_ = ih
+		return
+	}
 	for pl := 0; pl < planes; pl++ {
 		p := src[pl*inPlane:]
 		for oz := 0; oz < out[0]; oz++ {

@@ -159,6 +159,26 @@ func buildQConv(b *Build) error {
 	if err != nil {
 		return err
 	}
+	var geo *nhwc
+	var padded [][]uint8
+	if g == 1 && win.d[0] == 1 && win.d[1] == 1 {
+		geo = win.nhwc(c)
+		tmp := make([]int8, kc)
+		for r := 0; r < m; r++ {
+			repack(tmp, wpack[r*ldk:r*ldk+kc], c, kh, kw)
+			copy(wpack[r*ldk:], tmp)
+		}
+		if err := b.Reserve(threads * geo.paddedLen()); err != nil {
+			return err
+		}
+		padded = make([][]uint8, threads)
+		for i := range padded {
+			padded[i] = make([]uint8, geo.paddedLen())
+			for j := range padded[i] {
+				padded[i][j] = uint8(q.xzp)
+			}
+		}
+	}
 	bias, err := int32Bias(b, 2, m, wsum, q.xzp)
 	if err != nil {
 		return err
@@ -184,7 +204,11 @@ func buildQConv(b *Build) error {
 		for item := lo; item < hi; item++ {
 			img, gi := item/g, item%g
 			src := xs[(img*c+gi*cg)*ih*iw:]
-			gather(table, src, col, ldk, pad)
+			if geo != nil {
+				gatherNHWC(geo, src, padded[w], col, ldk)
+			} else {
+				gather(table, src, col, ldk, pad)
+			}
 			kernels.GemmU8S8(0, p, mg, ldk, col, ldk, wpack[gi*mg*ldk:], ldk, acc, mg)
 			base := (img*m + gi*mg) * p
 			for j := 0; j < mg; j++ {
@@ -198,8 +222,14 @@ func buildQConv(b *Build) error {
 				}
 				mult, shift, lo := q.channel(ch)
 				dst := y8[base+j*p : base+(j+1)*p]
+				reluZero := q.relu && q.yzp == 0
 				for pp := range dst {
-					v := kernels.Requantize(acc[pp*mg+j]+bj, mult, shift) + q.yzp
+					a := acc[pp*mg+j] + bj
+					if reluZero && a <= 0 { // requantizes to <= 0, clamped to 0
+						dst[pp] = 0
+						continue
+					}
+					v := kernels.Requantize(a, mult, shift) + q.yzp
 					dst[pp] = uint8(min(max(v, lo), 255))
 				}
 			}

@@ -124,7 +124,14 @@ func gather[T uint8 | float32](t *patchTable, src, col []T, ldk int, pad T) {
 		row := col[p*ldk : p*ldk+kc]
 		if inside {
 			for r, at := range t.starts[p*rows : (p+1)*rows] {
-				copy(row[r*kw:(r+1)*kw], src[at:int(at)+kw])
+				d, sr := row[r*kw:(r+1)*kw], src[at:int(at)+kw]
+				if kw <= 8 { // short rows: a loop beats a memmove call
+					for x := range d {
+						d[x] = sr[x]
+					}
+				} else {
+					copy(d, sr)
+				}
 			}
 			continue
 		}
@@ -133,6 +140,68 @@ func gather[T uint8 | float32](t *patchTable, src, col []T, ldk int, pad T) {
 				row[i] = pad
 			} else {
 				row[i] = src[at]
+			}
+		}
+	}
+}
+
+// nhwc gathers patches through a zero-point-padded channels-last copy of
+// the input, for dilation 1 and one group: each kernel row of a patch is
+// then kw·C contiguous values, so a patch row takes kh copies. The patch
+// element order is (ky, kx, c), and weights are repacked to match.
+type nhwc struct {
+	c, ih, iw, ph, pw int
+	kh, kw, sh, sw    int
+	oh, ow, pbh, pbw  int
+}
+
+func (w *window) nhwc(c int) *nhwc {
+	return &nhwc{c: c, ih: w.in[0], iw: w.in[1], ph: w.in[0] + w.pb[0] + w.pe[0], pw: w.in[1] + w.pb[1] + w.pe[1],
+		kh: w.k[0], kw: w.k[1], sh: w.s[0], sw: w.s[1], oh: w.out[0], ow: w.out[1], pbh: w.pb[0], pbw: w.pb[1]}
+}
+
+// paddedLen is the size of the padded channels-last buffer.
+func (g *nhwc) paddedLen() int { return g.ph * g.pw * g.c }
+
+// repack reorders one output channel's weights from (c, ky, kx) to (ky, kx, c).
+func repack[T int8 | float32](dst, src []T, c, kh, kw int) {
+	for ch := 0; ch < c; ch++ {
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				dst[(ky*kw+kx)*c+ch] = src[(ch*kh+ky)*kw+kx]
+			}
+		}
+	}
+}
+
+// gatherNHWC writes the patch matrix of one image (src: C planes, NCHW)
+// into col (rows ldk apart), using padded, whose border already holds the
+// padding value.
+func gatherNHWC[T uint8 | float32](g *nhwc, src, padded, col []T, ldk int) {
+	c := g.c
+	for ch := 0; ch < c; ch++ {
+		plane := src[ch*g.ih*g.iw : (ch+1)*g.ih*g.iw]
+		for y := 0; y < g.ih; y++ {
+			row := padded[((y+g.pbh)*g.pw+g.pbw)*c:]
+			for x, v := range plane[y*g.iw : (y+1)*g.iw] {
+				row[x*c+ch] = v
+			}
+		}
+	}
+	seg := g.kw * c
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			row := col[(oy*g.ow+ox)*ldk:]
+			for ky := 0; ky < g.kh; ky++ {
+				start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * c
+				d, s := row[ky*seg:(ky+1)*seg], padded[start:start+seg]
+				if seg <= 8 {
+					for i := range d {
+						d[i] = s[i]
+					}
+				} else {
+					copy(d, s)
+				}
 			}
 		}
 	}
