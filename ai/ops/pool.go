@@ -136,6 +136,9 @@ func buildPool(b *Build, isMax bool) error {
 	case tensor.Float32:
 		b.Run = func(inT, outT []*tensor.Tensor) {
 			src, dst := inT[0].F32(), outT[0].F32()
+			if isMax && !withIdx && maxPoolFast(src, dst, planes, in, out, k, s, d, pb) {
+				return
+			}
 			var idx []int64
 			if withIdx {
 				idx = outT[1].I64()
@@ -165,28 +168,7 @@ func buildPool(b *Build, isMax bool) error {
 
 func maxPoolInt[T int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [3]int) {
 	inPlane, q := in[0]*in[1]*in[2], 0
-	if in[0] == 1 && k[0] == 1 && pb == [3]int{} && d == [3]int{1, 1, 1} &&
-		(out[1]-1)*s[1]+k[1] <= in[1] && (out[2]-1)*s[2]+k[2] <= in[2] {
-		// 2-D windows wholly inside the input: no bounds checks needed
-		ih, iw := in[1], in[2]
-		for pl := 0; pl < planes; pl++ {
-			p := src[pl*inPlane : (pl+1)*inPlane]
-			for oy := 0; oy < out[1]; oy++ {
-				for ox := 0; ox < out[2]; ox++ {
-					base := oy*s[1]*iw + ox*s[2]
-					best := p[base]
-					for ky := 0; ky < k[1]; ky++ {
-						r := p[base+ky*iw : base+ky*iw+k[2]]
-						for _, v := range r {
-							best = max(best, v)
-						}
-					}
-					dst[q] = best
-					q++
-				}
-			}
-		}
-		_ = ih
+	if maxPoolFast(src, dst, planes, in, out, k, s, d, pb) {
 		return
 	}
 	for pl := 0; pl < planes; pl++ {
@@ -250,4 +232,32 @@ func buildGlobalAvg(b *Build) error {
 		}
 	}
 	return nil
+}
+
+// maxPoolFast handles 2-D max pooling whose windows lie wholly inside the
+// input (no padding, dilation 1) without bounds checks; it reports whether
+// the case applied.
+func maxPoolFast[T float32 | int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [3]int) bool {
+	if in[0] != 1 || k[0] != 1 || pb != [3]int{} || d != [3]int{1, 1, 1} ||
+		(out[1]-1)*s[1]+k[1] > in[1] || (out[2]-1)*s[2]+k[2] > in[2] {
+		return false
+	}
+	inPlane, iw, q := in[1]*in[2], in[2], 0
+	for pl := 0; pl < planes; pl++ {
+		p := src[pl*inPlane : (pl+1)*inPlane]
+		for oy := 0; oy < out[1]; oy++ {
+			for ox := 0; ox < out[2]; ox++ {
+				base := oy*s[1]*iw + ox*s[2]
+				best := p[base]
+				for ky := 0; ky < k[1]; ky++ {
+					for _, v := range p[base+ky*iw : base+ky*iw+k[2]] {
+						best = max(best, v)
+					}
+				}
+				dst[q] = best
+				q++
+			}
+		}
+	}
+	return true
 }
