@@ -6,8 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 
 	"github.com/xairrosx/xairrosx/ai/onnx"
 	"github.com/xairrosx/xairrosx/ai/runtime"
@@ -33,14 +34,14 @@ func cmdInspect(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "sha256     %x\n", sha256.Sum256(b))
 	fmt.Fprintf(stdout, "size       %d bytes\n", len(b))
 	fmt.Fprintf(stdout, "producer   %s %s (IR version %d)\n", m.ProducerName, m.ProducerVersion, m.IRVersion)
-	for _, d := range sortedKeys(m.Opsets) {
+	for _, d := range slices.Sorted(maps.Keys(m.Opsets)) {
 		name := d
 		if name == "" {
 			name = "ai.onnx"
 		}
 		fmt.Fprintf(stdout, "opset      %s %d\n", name, m.Opsets[d])
 	}
-	for _, k := range sortedKeys(m.Metadata) {
+	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
 		fmt.Fprintf(stdout, "metadata   %s = %s\n", k, m.Metadata[k])
 	}
 	inits := map[string]bool{}
@@ -67,7 +68,7 @@ func cmdInspect(args []string, stdout io.Writer) error {
 		count[op]++
 	}
 	fmt.Fprintf(stdout, "nodes      %d\n", len(m.Graph.Nodes))
-	for _, op := range sortedKeys(count) {
+	for _, op := range slices.Sorted(maps.Keys(count)) {
 		fmt.Fprintf(stdout, "  %-28s %d\n", op, count[op])
 	}
 	p, err := runtime.Compile(m, runtime.Options{Threads: 1})
@@ -92,13 +93,4 @@ func dimsString(d []onnx.Dim) string {
 		}
 	}
 	return s + "]"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }

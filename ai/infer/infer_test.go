@@ -34,11 +34,7 @@ func outputsHash(t *testing.T, model []byte, imgs [][]byte) string {
 }
 
 func testImages(t *testing.T, n int) [][]byte {
-	dir, err := mnist.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := mnist.LoadTest(dir)
+	set, err := mnist.Test()
 	if err != nil {
 		t.Fatal(err)
 	}

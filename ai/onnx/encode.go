@@ -1,8 +1,9 @@
 package onnx
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -22,7 +23,7 @@ func Encode(m *Model) []byte {
 		b = protowire.AppendTag(b, 7, protowire.BytesType)
 		b = protowire.AppendBytes(b, encodeGraph(m.Graph))
 	}
-	for _, d := range sortedKeys(m.Opsets) {
+	for _, d := range slices.Sorted(maps.Keys(m.Opsets)) {
 		var o []byte
 		o = appendString(o, 1, d)
 		o = protowire.AppendTag(o, 2, protowire.VarintType)
@@ -30,7 +31,7 @@ func Encode(m *Model) []byte {
 		b = protowire.AppendTag(b, 8, protowire.BytesType)
 		b = protowire.AppendBytes(b, o)
 	}
-	for _, k := range sortedKeys(m.Metadata) {
+	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
 		var e []byte
 		e = appendString(e, 1, k)
 		e = appendString(e, 2, m.Metadata[k])
@@ -38,15 +39,6 @@ func Encode(m *Model) []byte {
 		b = protowire.AppendBytes(b, e)
 	}
 	return b
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
 }
 
 func appendString(b []byte, num protowire.Number, s string) []byte {
@@ -92,7 +84,7 @@ func encodeNode(n *Node) []byte {
 	}
 	b = appendString(b, 3, n.Name)
 	b = appendString(b, 4, n.OpType)
-	for _, k := range sortedKeys(n.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(n.Attrs)) {
 		b = appendMsg(b, 5, encodeAttr(n.Attrs[k]))
 	}
 	b = appendString(b, 7, n.Domain)

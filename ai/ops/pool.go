@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math"
-
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
 
@@ -53,6 +51,7 @@ func buildPool(b *Build, isMax bool) error {
 	}
 	in, k, s, d, pb, out := pad3(win.in, 1), pad3(win.k, 1), pad3(win.s, 1), pad3(win.d, 1), pad3(win.pb, 0), pad3(win.out, 1)
 	pe := pad3(win.pe, 0)
+	geom := &poolGeom{in: in, k: k, s: s, d: d, pb: pb}
 	n, c := x.Shape[0], x.Shape[1]
 	outShape := append([]int{n, c}, win.out...)
 	b.Out = []Value{{DType: x.DType, Shape: outShape}}
@@ -74,35 +73,7 @@ func buildPool(b *Build, isMax bool) error {
 		for oz := 0; oz < out[0]; oz++ {
 			for oy := 0; oy < out[1]; oy++ {
 				for ox := 0; ox < out[2]; ox++ {
-					best := float32(math.Inf(-1))
-					bestAt := -1
-					var sum float32
-					cnt := 0
-					for kz := 0; kz < k[0]; kz++ {
-						z := oz*s[0] - pb[0] + kz*d[0]
-						if z < 0 || z >= in[0] {
-							continue
-						}
-						for ky := 0; ky < k[1]; ky++ {
-							y := oy*s[1] - pb[1] + ky*d[1]
-							if y < 0 || y >= in[1] {
-								continue
-							}
-							for kx := 0; kx < k[2]; kx++ {
-								xx := ox*s[2] - pb[2] + kx*d[2]
-								if xx < 0 || xx >= in[2] {
-									continue
-								}
-								at := (z*in[1]+y)*in[2] + xx
-								v := src[at]
-								if v > best || bestAt < 0 {
-									best, bestAt = v, at
-								}
-								sum += v
-								cnt++
-							}
-						}
-					}
+					best, bestAt, sum, cnt := windowStats(src, geom, oz, oy, ox)
 					if isMax {
 						dst[q] = best
 						if idx != nil {
@@ -153,11 +124,11 @@ func buildPool(b *Build, isMax bool) error {
 		}
 	case tensor.Uint8:
 		b.Run = func(inT, outT []*tensor.Tensor) {
-			maxPoolInt(inT[0].U8(), outT[0].U8(), planes, in, out, k, s, d, pb)
+			maxPoolInt(inT[0].U8(), outT[0].U8(), planes, geom, out)
 		}
 	case tensor.Int8:
 		b.Run = func(inT, outT []*tensor.Tensor) {
-			maxPoolInt(inT[0].I8(), outT[0].I8(), planes, in, out, k, s, d, pb)
+			maxPoolInt(inT[0].I8(), outT[0].I8(), planes, geom, out)
 		}
 	}
 	if withIdx && x.DType != tensor.Float32 {
@@ -166,9 +137,9 @@ func buildPool(b *Build, isMax bool) error {
 	return nil
 }
 
-func maxPoolInt[T int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [3]int) {
-	inPlane, q := in[0]*in[1]*in[2], 0
-	if maxPoolFast(src, dst, planes, in, out, k, s, d, pb) {
+func maxPoolInt[T int8 | uint8](src, dst []T, planes int, g *poolGeom, out [3]int) {
+	inPlane, q := g.in[0]*g.in[1]*g.in[2], 0
+	if maxPoolFast(src, dst, planes, g.in, out, g.k, g.s, g.d, g.pb) {
 		return
 	}
 	for pl := 0; pl < planes; pl++ {
@@ -176,30 +147,7 @@ func maxPoolInt[T int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [
 		for oz := 0; oz < out[0]; oz++ {
 			for oy := 0; oy < out[1]; oy++ {
 				for ox := 0; ox < out[2]; ox++ {
-					first := true
-					var best T
-					for kz := 0; kz < k[0]; kz++ {
-						z := oz*s[0] - pb[0] + kz*d[0]
-						if z < 0 || z >= in[0] {
-							continue
-						}
-						for ky := 0; ky < k[1]; ky++ {
-							y := oy*s[1] - pb[1] + ky*d[1]
-							if y < 0 || y >= in[1] {
-								continue
-							}
-							for kx := 0; kx < k[2]; kx++ {
-								xx := ox*s[2] - pb[2] + kx*d[2]
-								if xx < 0 || xx >= in[2] {
-									continue
-								}
-								if v := p[(z*in[1]+y)*in[2]+xx]; first || v > best {
-									best, first = v, false
-								}
-							}
-						}
-					}
-					dst[q] = best
+					dst[q], _, _, _ = windowStats(p, g, oz, oy, ox)
 					q++
 				}
 			}
@@ -207,31 +155,41 @@ func maxPoolInt[T int8 | uint8](src, dst []T, planes int, in, out, k, s, d, pb [
 	}
 }
 
-func buildGlobalAvg(b *Build) error {
-	if err := b.need(1, 1, tensor.Float32); err != nil {
-		return err
-	}
-	x := b.In[0]
-	if len(x.Shape) < 3 {
-		return b.Errorf("input %v has no spatial axes", x.Shape)
-	}
-	out := clone(x.Shape)
-	for i := 2; i < len(out); i++ {
-		out[i] = 1
-	}
-	b.Out = []Value{{DType: tensor.Float32, Shape: out}}
-	planes, size := x.Shape[0]*x.Shape[1], tensor.NumElements(x.Shape[2:])
-	b.Run = func(inT, outT []*tensor.Tensor) {
-		src, dst := inT[0].F32(), outT[0].F32()
-		for p := 0; p < planes; p++ {
-			var s float64
-			for _, v := range src[p*size : (p+1)*size] {
-				s += float64(v)
+// poolGeom is a pooling window in 3-D form (1-D and 2-D pools have leading
+// axes of size 1).
+type poolGeom struct{ in, k, s, d, pb [3]int }
+
+// windowStats returns the maximum of the window at output position
+// (oz, oy, ox) and its offset in the plane (the first one on ties), with
+// the sum and count of the elements inside the input.
+func windowStats[T float32 | int8 | uint8](src []T, g *poolGeom, oz, oy, ox int) (best T, bestAt int, sum float32, cnt int) {
+	bestAt = -1
+	for kz := 0; kz < g.k[0]; kz++ {
+		z := oz*g.s[0] - g.pb[0] + kz*g.d[0]
+		if z < 0 || z >= g.in[0] {
+			continue
+		}
+		for ky := 0; ky < g.k[1]; ky++ {
+			y := oy*g.s[1] - g.pb[1] + ky*g.d[1]
+			if y < 0 || y >= g.in[1] {
+				continue
 			}
-			dst[p] = float32(s / float64(size))
+			for kx := 0; kx < g.k[2]; kx++ {
+				x := ox*g.s[2] - g.pb[2] + kx*g.d[2]
+				if x < 0 || x >= g.in[2] {
+					continue
+				}
+				at := (z*g.in[1]+y)*g.in[2] + x
+				v := src[at]
+				if bestAt < 0 || v > best {
+					best, bestAt = v, at
+				}
+				sum += float32(v)
+				cnt++
+			}
 		}
 	}
-	return nil
+	return best, bestAt, sum, cnt
 }
 
 // maxPoolFast handles 2-D max pooling whose windows lie wholly inside the
@@ -260,4 +218,31 @@ func maxPoolFast[T float32 | int8 | uint8](src, dst []T, planes int, in, out, k,
 		}
 	}
 	return true
+}
+
+func buildGlobalAvg(b *Build) error {
+	if err := b.need(1, 1, tensor.Float32); err != nil {
+		return err
+	}
+	x := b.In[0]
+	if len(x.Shape) < 3 {
+		return b.Errorf("input %v has no spatial axes", x.Shape)
+	}
+	out := clone(x.Shape)
+	for i := 2; i < len(out); i++ {
+		out[i] = 1
+	}
+	b.Out = []Value{{DType: tensor.Float32, Shape: out}}
+	planes, size := x.Shape[0]*x.Shape[1], tensor.NumElements(x.Shape[2:])
+	b.Run = func(inT, outT []*tensor.Tensor) {
+		src, dst := inT[0].F32(), outT[0].F32()
+		for p := 0; p < planes; p++ {
+			var s float64
+			for _, v := range src[p*size : (p+1)*size] {
+				s += float64(v)
+			}
+			dst[p] = float32(s / float64(size))
+		}
+	}
+	return nil
 }

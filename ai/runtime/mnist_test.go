@@ -24,11 +24,7 @@ func loadMNIST(t testing.TB) (*onnx.Model, *mnist.Set) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := mnist.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := mnist.LoadTest(dir)
+	set, err := mnist.Test()
 	if err != nil {
 		t.Fatal(err)
 	}

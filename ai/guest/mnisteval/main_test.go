@@ -24,11 +24,7 @@ func TestGuestMatchesHostEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := mnist.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := mnist.LoadTest(dir)
+	set, err := mnist.Test()
 	if err != nil {
 		t.Fatal(err)
 	}

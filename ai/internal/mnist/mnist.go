@@ -94,3 +94,12 @@ func Load(imagesPath, labelsPath string) (*Set, error) {
 func LoadTrain(dir string) (*Set, error) {
 	return Load(filepath.Join(dir, "train-images-idx3-ubyte.gz"), filepath.Join(dir, "train-labels-idx1-ubyte.gz"))
 }
+
+// Test reads the test set from the GoMNIST module (Dir, then LoadTest).
+func Test() (*Set, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	return LoadTest(dir)
+}
