@@ -84,6 +84,11 @@ func writeHome(dir string, o Options) (*Home, *cfg.Config, error) {
 	conf.Instrumentation.Prometheus = false
 	conf.GRPC.ListenAddress = ""
 	conf.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
+	// CheckTx tracks each sender's pending nonces in the mempool view, which
+	// CometBFT rebuilds by rechecking after every block; give the recheck
+	// time to finish on loaded machines (default 1 s) so that a new
+	// transaction is never checked against a half-rebuilt view.
+	conf.Mempool.RecheckTimeout = 10 * time.Second
 	if o.Loopback {
 		conf.P2P.AllowDuplicateIP = true
 		conf.P2P.AddrBookStrict = false

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 }
 
 // run runs the xairrosx binary to completion and returns its stdout.
-func run(t *testing.T, args ...string) (string, error) {
+func run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -64,7 +64,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func mustRun(t *testing.T, args ...string) string {
+func mustRun(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := run(t, args...)
 	if err != nil {
@@ -80,7 +80,7 @@ type proc struct {
 	done chan struct{}
 }
 
-func start(t *testing.T, home string) *proc {
+func start(t testing.TB, home string) *proc {
 	t.Helper()
 	logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -113,7 +113,7 @@ func (p *proc) kill() {
 }
 
 // freeBase finds a base port such that base..base+span are free on loopback.
-func freeBase(t *testing.T, span int) int {
+func freeBase(t testing.TB, span int) int {
 	for range 50 {
 		base := 20000 + 10*rand.IntN(3500)
 		ok := true
@@ -133,7 +133,7 @@ func freeBase(t *testing.T, span int) int {
 	return 0
 }
 
-func dial(t *testing.T, base, i int) *client.Client {
+func dial(t testing.TB, base, i int) *client.Client {
 	c, err := client.Dial(fmt.Sprintf("tcp://127.0.0.1:%d", base+10*i+1))
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func height(c *client.Client) int64 {
 }
 
 // waitHeight waits until every client reports at least h.
-func waitHeight(t *testing.T, h int64, timeout time.Duration, cs ...*client.Client) {
+func waitHeight(t testing.TB, h int64, timeout time.Duration, cs ...*client.Client) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -170,7 +170,7 @@ func waitHeight(t *testing.T, h int64, timeout time.Duration, cs ...*client.Clie
 	}
 }
 
-func appHashAt(t *testing.T, c *client.Client, h int64) []byte {
+func appHashAt(t testing.TB, c *client.Client, h int64) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
