@@ -209,7 +209,7 @@ func wasm(t *testing.T, name string) []byte {
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "xairrosx-app-contracts")
 		if buildErr == nil {
-			buildErr = contracts.Build(buildDir, "token/token.ts", "testdata/hostile.ts", "testdata/float.ts")
+			buildErr = contracts.Build(buildDir, "token/token.ts", "aigate/aigate.ts", "testdata/hostile.ts", "testdata/float.ts")
 		}
 	})
 	if buildErr != nil {
