@@ -50,3 +50,11 @@ func dotU8S8VNNI(a *uint8, b *int8, k int) int32
 //
 //go:noescape
 func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32)
+
+// sgemm4x16FMA writes to the 4×16 block at c (row stride ldc) the product
+// of four rows of A (at a, stride lda, k values each) with a packed panel
+// of B (k rows of 16 floats, contiguous); k >= 1. It is an outer-product
+// kernel: per k, one broadcast of each A value and eight FMAs.
+//
+//go:noescape
+func sgemm4x16FMA(k int, a *float32, lda int, b *float32, c *float32, ldc int)

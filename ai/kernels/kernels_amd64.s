@@ -217,3 +217,60 @@ loop:
 	VMOVDQU       X0, (DX)
 	VZEROUPPER
 	RET
+
+// func sgemm4x16FMA(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-48
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), R8
+	SHLQ   $2, R8              // A row stride in bytes
+	MOVQ   b+24(FP), DI        // packed panel: k rows of 16 floats
+	MOVQ   c+32(FP), DX
+	MOVQ   ldc+40(FP), R9
+	SHLQ   $2, R9              // C row stride in bytes
+	LEAQ   (SI)(R8*1), R10     // A row 1
+	LEAQ   (R10)(R8*1), R11    // A row 2
+	LEAQ   (R11)(R8*1), R12    // A row 3
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX              // byte offset of column k in the A rows
+
+loop:
+	VMOVUPS      (DI), Y8      // B[k][0:8]
+	VMOVUPS      32(DI), Y9    // B[k][8:16]
+	VBROADCASTSS (SI)(AX*1), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R10)(AX*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (R11)(AX*1), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (R12)(AX*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $64, DI
+	ADDQ         $4, AX
+	DECQ         CX
+	JNZ          loop
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET

@@ -129,3 +129,70 @@ func BenchmarkGemmF32(b *testing.B) {
 		})
 	}
 }
+
+func TestGemmPackedMatchesFloat64(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	best, _ := Best()
+	for _, dims := range [][3]int{{1, 1, 1}, {4, 16, 8}, {5, 17, 3}, {7, 33, 64}, {13, 40, 100}} {
+		m, n, k := dims[0], dims[1], dims[2]
+		a := make([]float32, m*k)
+		b := make([]float32, k*n)
+		for i := range a {
+			a[i] = rng.Float32()*2 - 1
+		}
+		for i := range b {
+			b[i] = rng.Float32()*2 - 1
+		}
+		bp := make([]float32, PackedLen(k, n))
+		PackB(bp, b, n, k, n)
+		bt := make([]float32, n*k)
+		for i := 0; i < k; i++ {
+			for j := 0; j < n; j++ {
+				bt[j*k+i] = b[i*n+j]
+			}
+		}
+		bp2 := make([]float32, PackedLen(k, n))
+		PackBT(bp2, bt, k, k, n)
+		for i := range bp {
+			if bp[i] != bp2[i] {
+				t.Fatalf("PackB and PackBT differ at %d", i)
+			}
+		}
+		for _, impl := range impls(best) {
+			prevF, prevI := Use(impl, Generic)
+			c := make([]float32, m*n)
+			GemmPacked(0, m, n, k, a, k, bp, c, n, NewGemmScratch(k))
+			Use(prevF, prevI)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var s float64
+					for q := 0; q < k; q++ {
+						s += float64(a[i*k+q]) * float64(b[q*n+j])
+					}
+					if d := math.Abs(s - float64(c[i*n+j])); d > 1e-4*math.Max(1, math.Abs(s)) {
+						t.Fatalf("%v m=%d n=%d k=%d: C[%d,%d]=%v, want %v", impl, m, n, k, i, j, c[i*n+j], s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGemmPacked(b *testing.B) {
+	const m, n, k = 64, 64, 256
+	x := make([]float32, m*k)
+	y := make([]float32, PackedLen(k, n))
+	c := make([]float32, m*n)
+	s := NewGemmScratch(k)
+	best, _ := Best()
+	for _, impl := range impls(best) {
+		b.Run(impl.String(), func(b *testing.B) {
+			pf, pi := Use(impl, Generic)
+			defer Use(pf, pi)
+			for i := 0; i < b.N; i++ {
+				GemmPacked(0, m, n, k, x, k, y, c, n, s)
+			}
+			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

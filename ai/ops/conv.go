@@ -62,7 +62,7 @@ func buildConv(b *Build) error {
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
-	if err := b.Reserve(4 * (threads*p*ldk + m*ldk + p*kc)); err != nil {
+	if err := b.Reserve(4 * (threads*p*ldk + m*ldk + p*kc + threads*p*m/g + kernels.PackedLen(kc, m/g)*g)); err != nil {
 		return err
 	}
 	if err := b.Work(int64(n) * int64(m) * int64(p) * int64(kc)); err != nil {
@@ -115,31 +115,60 @@ func buildConv(b *Build) error {
 			gather(table, img, col, ldk, 0)
 		}
 	}
+	// The product is patches (P×K) times the packed transposed weights of
+	// the group (K×Mg), giving P×Mg, which scatter writes as Mg planes.
+	plen := kernels.PackedLen(kc, mg)
+	wp := make([]float32, g*plen)
+	packPanels := func() {
+		for gi := 0; gi < g; gi++ {
+			kernels.PackBT(wp[gi*plen:], wpack[gi*mg*ldk:], ldk, kc, mg)
+		}
+	}
+	if constW {
+		packPanels()
+	}
+	gs := newScratch(b, kc)
+	cbuf := make([][]float32, threads)
+	for i := range cbuf {
+		cbuf[i] = make([]float32, p*mg)
+	}
+	scatter := func(cb, dst, bb []float32) {
+		for j := 0; j < mg; j++ {
+			var bj float32
+			if bb != nil {
+				bj = bb[j]
+			}
+			plane := dst[j*p : (j+1)*p]
+			for q := range plane {
+				plane[q] = cb[q*mg+j] + bj
+			}
+		}
+	}
+	groupBias := func(gi int) []float32 {
+		if bs == nil {
+			return nil
+		}
+		return bs[gi*mg : (gi+1)*mg]
+	}
 	// one (image, group) pair per work item when there are several images
 	perImage := func(w, lo, hi int) {
 		col := scratch[w]
 		for item := lo; item < hi; item++ {
 			img, gi := item/g, item%g
 			im2col(w, col, xs[(img*c+gi*cg)*ih*iw:])
-			var bb []float32
-			if bs != nil {
-				bb = bs[gi*mg : (gi+1)*mg]
-			}
-			kernels.GemmF32(0, mg, p, ldk, wpack[gi*mg*ldk:], ldk, col, ldk, ys[(img*m+gi*mg)*p:], p, bb, true)
+			kernels.GemmPacked(0, p, mg, kc, col, ldk, wp[gi*plen:], cbuf[w], mg, gs[w])
+			scatter(cbuf[w], ys[(img*m+gi*mg)*p:], groupBias(gi))
 		}
 	}
-	var curGroup, curImg int
+	var curGroup int
 	rows := func(w, lo, hi int) {
-		var bb []float32
-		if bs != nil {
-			bb = bs[curGroup*mg : (curGroup+1)*mg]
-		}
-		kernels.GemmF32(lo, hi, p, ldk, wpack[curGroup*mg*ldk:], ldk, scratch[0], ldk, ys[(curImg*m+curGroup*mg)*p:], p, bb, true)
+		kernels.GemmPacked(lo, hi, mg, kc, scratch[0], ldk, wp[curGroup*plen:], cbuf[0], mg, gs[w])
 	}
 	b.Run = func(inT, outT []*tensor.Tensor) {
 		xs, ys = inT[0].F32(), outT[0].F32()
 		if !constW {
 			packW(inT[1].F32())
+			packPanels()
 		}
 		bs = bias
 		if bs == nil && len(inT) > 2 && inT[2] != nil {
@@ -149,10 +178,11 @@ func buildConv(b *Build) error {
 			b.Group.For(n*g, 1, perImage)
 			return
 		}
-		for curImg = 0; curImg < n; curImg++ {
+		for img := 0; img < n; img++ {
 			for curGroup = 0; curGroup < g; curGroup++ {
-				im2col(0, scratch[0], xs[(curImg*c+curGroup*cg)*ih*iw:])
-				b.Group.For(mg, 2, rows)
+				im2col(0, scratch[0], xs[(img*c+curGroup*cg)*ih*iw:])
+				b.Group.For(p, 16, rows)
+				scatter(cbuf[0], ys[(img*m+curGroup*mg)*p:], groupBias(curGroup))
 			}
 		}
 	}

@@ -10,6 +10,19 @@ func init() {
 	register("", "Gemm", 1, buildGemm)
 }
 
+// newScratch returns one GEMM scratch per worker of the build's group.
+func newScratch(b *Build, k int) []*kernels.GemmScratch {
+	threads := 1
+	if b.Group != nil {
+		threads = max(1, b.Group.Threads)
+	}
+	s := make([]*kernels.GemmScratch, threads)
+	for i := range s {
+		s[i] = kernels.NewGemmScratch(k)
+	}
+	return s
+}
+
 // transposeInto writes the k×n row-major matrix src transposed (n×k, row
 // stride ld) into dst.
 func transposeInto(dst []float32, ld int, src []float32, k, n int) {
@@ -67,7 +80,7 @@ func buildMatMul(b *Build) error {
 	sb := bstrides(bs[:len(bs)-2], batch)
 	// batch offsets, in matrices
 	nbB := tensor.NumElements(bs[:len(bs)-2])
-	if err := b.Reserve(4*nbB*n*k + 16*nb); err != nil {
+	if err := b.Reserve(4*nbB*kernels.PackedLen(k, n) + 16*nb); err != nil {
 		return err
 	}
 	if err := b.Work(int64(nb) * int64(m) * int64(n) * int64(k)); err != nil {
@@ -83,23 +96,25 @@ func buildMatMul(b *Build) error {
 			bOff[i] += j * sb[d]
 		}
 	}
-	bt := make([]float32, nbB*n*k)
+	plen := kernels.PackedLen(k, n)
+	bp := make([]float32, nbB*plen)
 	constB := bv.Const != nil
 	packB := func(src []float32) {
 		for i := 0; i < nbB; i++ {
-			transposeInto(bt[i*n*k:], k, src[i*k*n:], k, n)
+			kernels.PackB(bp[i*plen:], src[i*k*n:], n, k, n)
 		}
 	}
 	if constB {
 		packB(bv.Const.Contiguous().F32())
 	}
+	scratch := newScratch(b, k)
 	var xa, yc []float32
-	rows := func(_, lo, hi int) {
+	rows := func(w, lo, hi int) {
 		// work items are (batch, row) pairs
 		for it := lo; it < hi; {
 			bi, r := it/m, it%m
 			end := min(m, r+(hi-it))
-			kernels.GemmF32(r, end, n, k, xa[aOff[bi]*m*k:], k, bt[bOff[bi]*n*k:], k, yc[bi*m*n:], n, nil, false)
+			kernels.GemmPacked(r, end, n, k, xa[aOff[bi]*m*k:], k, bp[bOff[bi]*plen:], yc[bi*m*n:], n, scratch[w])
 			it += end - r
 		}
 	}
@@ -144,28 +159,29 @@ func buildGemm(b *Build) error {
 		bc = newBcast([]int{m, n}, cs, []int{m, n})
 	}
 	b.Out = []Value{{DType: tensor.Float32, Shape: []int{m, n}}}
-	if err := b.Reserve(4 * (n*k + m*k)); err != nil {
+	if err := b.Reserve(4 * (kernels.PackedLen(k, n) + m*k)); err != nil {
 		return err
 	}
 	if err := b.Work(int64(m) * int64(n) * int64(k)); err != nil {
 		return err
 	}
-	bt := make([]float32, n*k)
+	bp := make([]float32, kernels.PackedLen(k, n))
 	at := make([]float32, m*k)
 	constB := bv.Const != nil
 	packB := func(src []float32) {
 		if transB {
-			copy(bt, src[:n*k])
+			kernels.PackBT(bp, src, k, k, n)
 		} else {
-			transposeInto(bt, k, src, k, n)
+			kernels.PackB(bp, src, n, k, n)
 		}
 	}
 	if constB {
 		packB(bv.Const.Contiguous().F32())
 	}
+	scratch := newScratch(b, k)
 	var xa, yc, cc []float32
-	rows := func(_, lo, hi int) {
-		kernels.GemmF32(lo, hi, n, k, xa, k, bt, k, yc, n, nil, false)
+	rows := func(w, lo, hi int) {
+		kernels.GemmPacked(lo, hi, n, k, xa, k, bp, yc, n, scratch[w])
 		for i := lo; i < hi; i++ {
 			row := yc[i*n : (i+1)*n]
 			if alpha != 1 {
