@@ -70,8 +70,9 @@ var guests = map[string]guest{
 	"args": {name: "args", timeout: 60 * time.Second, status: 42,
 		args: []string{"first", "two words", "", `with "quotes"`, `back\slash`, "--", "-x", "42"},
 		env:  []string{"GUEST_ONE=1", "GUEST_SPACES=a b  c", "GUEST_EMPTY=", `GUEST_QUOTES="q" \ `}},
-	"args-exit0": {name: "args", timeout: 60 * time.Second, status: 0},
-	"args-exit3": {name: "args", timeout: 60 * time.Second, status: 3, args: []string{"3"}},
+	"args-exit0":   {name: "args", timeout: 60 * time.Second, status: 0},
+	"args-exit3":   {name: "args", timeout: 60 * time.Second, status: 3, args: []string{"3"}},
+	"args-exit200": {name: "args", timeout: 60 * time.Second, status: 200, args: []string{"200"}},
 	"deadlock": {name: "deadlock", timeout: 60 * time.Second, status: 2, cut: "goroutine ",
 		mustHave: "fatal error: all goroutines are asleep - deadlock!"},
 	"panic": {name: "panic", timeout: 60 * time.Second, status: 2, cut: "goroutine ",
@@ -86,7 +87,7 @@ var guests = map[string]guest{
 // and can be tried with -guests=NAME.
 var suite = []string{
 	"hello", "goroutines", "timers", "gcstress", "stdlib", "recursion", "recover", "preempt",
-	"args", "args-exit0", "args-exit3", "deadlock", "panic", "oom", "node",
+	"args", "args-exit0", "args-exit3", "args-exit200", "deadlock", "panic", "oom", "node", "forever",
 }
 
 // bootMachines lists the QEMU machines that boot hello-world on the real
@@ -262,6 +263,25 @@ func TestMachinesBootHello(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHungGuest boots a guest that never exits with -timeout: the tool
+// must say so, exit 124 and leave no QEMU behind.
+func TestHungGuest(t *testing.T) {
+	if !selected("forever") {
+		t.Log("hung guest not booted, waiting for the kernel (try -guests=forever)")
+		return
+	}
+	img := filepath.Join(t.TempDir(), "forever.img")
+	if r := runTool(t, 3*time.Minute, "", "build", "-o", img, "./test/guests/forever"); r.status != 0 {
+		t.Fatalf("build: %d %s", r.status, r.stderr)
+	}
+	r := runTool(t, 2*time.Minute, "", "run", "-timeout", "5s", img)
+	checkCleanError(t, r, "did not exit within 5s")
+	if r.status != qemurun.StatusTimeout || !strings.Contains(r.stdout, "running forever") {
+		t.Errorf("status %d, console %q; want %d after the guest ran", r.status, r.stdout, qemurun.StatusTimeout)
+	}
+	checkNoOrphans(t, img)
 }
 
 // TestNodeImage boots the node image, types commands on its console as a
