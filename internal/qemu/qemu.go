@@ -133,7 +133,8 @@ func Args(c Config, com2 string) ([]string, error) {
 		"-kernel", c.Image, "-append", c.Cmdline,
 		"-nodefaults", "-no-reboot", "-display", "none",
 		"-chardev", "stdio,id=com1,signal=on",
-		"-chardev", "file,id=com2,path=" + com2,
+		// QEMU option lists escape a comma by doubling it.
+		"-chardev", "file,id=com2,path=" + strings.ReplaceAll(com2, ",", ",,"),
 	}
 	if machine == "microvm" {
 		// microvm has one ISA serial port built in; add COM2 by hand.

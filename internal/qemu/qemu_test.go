@@ -147,6 +147,10 @@ func TestArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a2, _ := Args(Config{}, "/tmp/a,b/com2")
+	if i := slices.Index(a2, "file,id=com2,path=/tmp/a,,b/com2"); i < 0 {
+		t.Errorf("Args did not escape the comma in the COM2 path: %q", a2)
+	}
 	for _, want := range [][]string{{"-m", "16M"}, {"-kernel", "img"}, {"-append", "-- x"}, {"-device", "isa-serial,iobase=0x2f8,irq=3,chardev=com2"}, {"-s", "-S"}} {
 		i := slices.Index(a, want[0])
 		if i < 0 || i+1 >= len(a) || a[i+1] != want[1] {
