@@ -201,6 +201,21 @@ func maxPoolFast[T float32 | int8 | uint8](src, dst []T, planes int, in, out, k,
 		return false
 	}
 	inPlane, iw, q := in[1]*in[2], in[2], 0
+	if k[1] == 2 && k[2] == 2 { // the common 2×2 window
+		for pl := 0; pl < planes; pl++ {
+			p := src[pl*inPlane : (pl+1)*inPlane]
+			for oy := 0; oy < out[1]; oy++ {
+				r0 := p[oy*s[1]*iw:]
+				r1 := r0[iw:]
+				for ox := 0; ox < out[2]; ox++ {
+					x := ox * s[2]
+					dst[q] = max(max(r0[x], r0[x+1]), max(r1[x], r1[x+1]))
+					q++
+				}
+			}
+		}
+		return true
+	}
 	for pl := 0; pl < planes; pl++ {
 		p := src[pl*inPlane : (pl+1)*inPlane]
 		for oy := 0; oy < out[1]; oy++ {

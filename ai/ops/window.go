@@ -1,5 +1,7 @@
 package ops
 
+import "encoding/binary"
+
 // window describes a sliding window over the spatial axes of an NC... tensor
 // (convolution and pooling): kernel size, strides, dilations and the
 // padding before and after each spatial axis, with the output size.
@@ -160,8 +162,9 @@ func (w *window) nhwc(c int) *nhwc {
 		kh: w.k[0], kw: w.k[1], sh: w.s[0], sw: w.s[1], oh: w.out[0], ow: w.out[1], pbh: w.pb[0], pbw: w.pb[1]}
 }
 
-// paddedLen is the size of the padded channels-last buffer.
-func (g *nhwc) paddedLen() int { return g.ph * g.pw * g.c }
+// paddedLen is the size of the padded channels-last buffer, with 8 values
+// of slack so that short kernel rows can be moved 8 bytes at a time.
+func (g *nhwc) paddedLen() int { return g.ph*g.pw*g.c + 8 }
 
 // repack reorders one output channel's weights from (c, ky, kx) to (ky, kx, c).
 func repack[T int8 | float32](dst, src []T, c, kh, kw int) {
@@ -189,6 +192,23 @@ func gatherNHWC[T uint8 | float32](g *nhwc, src, padded, col []T, ldk int) {
 		}
 	}
 	seg := g.kw * c
+	kc := seg * g.kh
+	if b8, ok := any(col).([]uint8); ok && seg <= 8 && kc+8-seg <= ldk {
+		// Byte patches with short kernel rows: move each row as one 8-byte
+		// word. The bytes written past a row are overwritten by the next
+		// row or land in the row's K padding, whose weights are zero.
+		p8 := any(padded).([]uint8)
+		for oy := 0; oy < g.oh; oy++ {
+			for ox := 0; ox < g.ow; ox++ {
+				row := b8[(oy*g.ow+ox)*ldk : (oy*g.ow+ox+1)*ldk]
+				for ky := 0; ky < g.kh; ky++ {
+					start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * c
+					binary.LittleEndian.PutUint64(row[ky*seg:], binary.LittleEndian.Uint64(p8[start:]))
+				}
+			}
+		}
+		return
+	}
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
 			row := col[(oy*g.ow+ox)*ldk:]
