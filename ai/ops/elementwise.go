@@ -28,13 +28,13 @@ func unaryF32(op string) func(float32) float32 {
 			return 0
 		}
 	case "Erf":
-		return func(x float32) float32 { return float32(math.Erf(float64(x))) }
+		return erff
 	case "Tanh":
 		return func(x float32) float32 { return float32(math.Tanh(float64(x))) }
 	case "Sigmoid":
-		return func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+		return func(x float32) float32 { return 1 / (1 + expf(-x)) }
 	case "Exp":
-		return func(x float32) float32 { return float32(math.Exp(float64(x))) }
+		return expf
 	case "Log":
 		return func(x float32) float32 { return float32(math.Log(float64(x))) }
 	case "Sqrt":
@@ -48,10 +48,7 @@ func unaryF32(op string) func(float32) float32 {
 	case "Identity":
 		return func(x float32) float32 { return x }
 	case "Gelu/none":
-		return func(x float32) float32 {
-			v := float64(x)
-			return float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
-		}
+		return func(x float32) float32 { return 0.5 * x * (1 + erff(x*(1/math.Sqrt2))) }
 	case "Gelu/tanh":
 		return func(x float32) float32 {
 			v := float64(x)
@@ -77,6 +74,24 @@ func buildUnary(b *Build, op string) error {
 		f := unaryF32(op)
 		if f == nil {
 			return b.Errorf("unsupported variant %s", op)
+		}
+		switch op { // hot paths: no indirect call per element
+		case "Erf":
+			b.Run = func(in, out []*tensor.Tensor) {
+				x, y := in[0].F32()[:n], out[0].F32()[:n]
+				for i, v := range x {
+					y[i] = erff(v)
+				}
+			}
+			return nil
+		case "Exp":
+			b.Run = func(in, out []*tensor.Tensor) {
+				x, y := in[0].F32()[:n], out[0].F32()[:n]
+				for i, v := range x {
+					y[i] = expf(v)
+				}
+			}
+			return nil
 		}
 		if op == "Relu" { // hot path: keep it free of indirect calls
 			b.Run = func(in, out []*tensor.Tensor) {
@@ -227,29 +242,86 @@ func binLoop[T number](bc *bcast, op byte, x, y, z []T) {
 	for r := 0; r < bc.outerCount; r++ {
 		oa, ob := bc.offsets(r)
 		zr := z[r*bc.inner : (r+1)*bc.inner]
-		ia, ib := bc.ia, bc.ib
-		switch op {
-		case '+':
-			for i := range zr {
-				zr[i] = x[oa+i*ia] + y[ob+i*ib]
+		n := len(zr)
+		switch {
+		case bc.ia == 1 && bc.ib == 1:
+			binSame(op, x[oa:oa+n], y[ob:ob+n], zr)
+		case bc.ia == 1 && bc.ib == 0:
+			binScalarRight(op, x[oa:oa+n], y[ob], zr)
+		default:
+			binStrided(op, x, y, zr, oa, ob, bc.ia, bc.ib)
+		}
+	}
+}
+
+func binSame[T number](op byte, x, y, z []T) {
+	x, y = x[:len(z)], y[:len(z)]
+	switch op {
+	case '+':
+		for i := range z {
+			z[i] = x[i] + y[i]
+		}
+	case '-':
+		for i := range z {
+			z[i] = x[i] - y[i]
+		}
+	case '*':
+		for i := range z {
+			z[i] = x[i] * y[i]
+		}
+	default:
+		binStrided(op, x, y, z, 0, 0, 1, 1)
+	}
+}
+
+func binScalarRight[T number](op byte, x []T, v T, z []T) {
+	x = x[:len(z)]
+	switch op {
+	case '+':
+		for i := range z {
+			z[i] = x[i] + v
+		}
+	case '-':
+		for i := range z {
+			z[i] = x[i] - v
+		}
+	case '*':
+		for i := range z {
+			z[i] = x[i] * v
+		}
+	default:
+		if v != 0 || !isInt[T]() {
+			for i := range z {
+				z[i] = x[i] / v
 			}
-		case '-':
-			for i := range zr {
-				zr[i] = x[oa+i*ia] - y[ob+i*ib]
+			return
+		}
+		clear(z) // integer division by zero: defined as 0 instead of a panic
+	}
+}
+
+func binStrided[T number](op byte, x, y, zr []T, oa, ob, ia, ib int) {
+	switch op {
+	case '+':
+		for i := range zr {
+			zr[i] = x[oa+i*ia] + y[ob+i*ib]
+		}
+	case '-':
+		for i := range zr {
+			zr[i] = x[oa+i*ia] - y[ob+i*ib]
+		}
+	case '*':
+		for i := range zr {
+			zr[i] = x[oa+i*ia] * y[ob+i*ib]
+		}
+	case '/':
+		for i := range zr {
+			d := y[ob+i*ib]
+			if d == 0 && isInt[T]() {
+				zr[i] = 0 // integer division by zero: defined as 0 instead of a panic
+				continue
 			}
-		case '*':
-			for i := range zr {
-				zr[i] = x[oa+i*ia] * y[ob+i*ib]
-			}
-		case '/':
-			for i := range zr {
-				d := y[ob+i*ib]
-				if d == 0 && isInt[T]() {
-					zr[i] = 0 // integer division by zero: defined as 0 instead of a panic
-					continue
-				}
-				zr[i] = x[oa+i*ia] / d
-			}
+			zr[i] = x[oa+i*ia] / d
 		}
 	}
 }

@@ -48,7 +48,7 @@ func buildSoftmax(b *Build) error {
 			}
 			var sum float64
 			for i := 0; i < len_; i++ {
-				e := float32(math.Exp(float64(src[base+i*inner] - mx)))
+				e := expf(src[base+i*inner] - mx)
 				dst[base+i*inner] = e
 				sum += float64(e)
 			}
