@@ -10,6 +10,7 @@ const (
 	fdConsole
 	fdEventfd
 	fdEpoll
+	fdPipe     // one end of a kernel pipe (ep is the pipe, end the side)
 	fdService  // served by a service goroutine through handle
 	fdReserved // taken for the result of a forwarded call in flight
 )
@@ -40,6 +41,7 @@ type file struct {
 	ep     int    // epoll instance index
 	fdfl   uint32 // FD_CLOEXEC
 	handle int32  // service handle
+	end    int    // pipe end
 }
 
 type epollInst struct {
@@ -96,6 +98,8 @@ func readiness(fd int32) uint32 {
 			r |= epollIn
 		}
 		return r
+	case fdPipe:
+		return pipeReadiness(f)
 	}
 	return 0
 }
@@ -182,6 +186,18 @@ func sysEpollCtl(epfd int64, op int64, fd int64, ev uintptr) int64 {
 	return 0
 }
 
+// epollWatchesConsole reports whether instance ep watches a console
+// descriptor (whose readiness comes from outside the machine).
+func epollWatchesConsole(ep int) bool {
+	in := &epolls[ep]
+	for i := 0; i < in.n; i++ {
+		if f := getFile(int64(in.fd[i])); f != nil && f.kind == fdConsole {
+			return true
+		}
+	}
+	return false
+}
+
 // epollCollect writes up to max ready events of instance ep to buf and
 // returns how many.
 func epollCollect(ep int, buf uintptr, max int) int {
@@ -261,6 +277,8 @@ func sysRead(t *thread, fd int64, buf uintptr, n uintptr) int64 {
 		return -_EFAULT
 	}
 	switch f.kind {
+	case fdPipe:
+		return pipeRead_(t, f, buf, n)
 	case fdConsole:
 		if inputLen() > 0 {
 			return int64(consoleRead(bytesAt(buf, int(n))))
@@ -285,7 +303,7 @@ func sysRead(t *thread, fd int64, buf uintptr, n uintptr) int64 {
 	return -_EINVAL
 }
 
-func sysWrite(fd int64, buf uintptr, n uintptr) int64 {
+func sysWrite(t *thread, fd int64, buf uintptr, n uintptr) int64 {
 	f := getFile(fd)
 	if f == nil {
 		return -_EBADF
@@ -297,6 +315,8 @@ func sysWrite(fd int64, buf uintptr, n uintptr) int64 {
 		return -_EFAULT
 	}
 	switch f.kind {
+	case fdPipe:
+		return pipeWrite_(t, f, buf, n)
 	case fdConsole:
 		printBytes(bytesAt(buf, int(n)))
 		return int64(n)
@@ -320,8 +340,11 @@ func sysClose(fd int64) int64 {
 	if f == nil {
 		return -_EBADF
 	}
-	if f.kind == fdEpoll {
+	switch f.kind {
+	case fdEpoll:
 		epolls[f.ep].used = false
+	case fdPipe:
+		pipeClose(f)
 	}
 	if fd > 2 {
 		*f = file{}
@@ -353,6 +376,39 @@ func sysFcntl(fd int64, cmd int64, arg uint64) int64 {
 	case fSetfl:
 		f.flags = f.flags&^oNonblock | uint32(arg)&oNonblock
 		return 0
+	case fDupfd, fDupfdCloexec:
+		return dupFD(fd, int(arg), cmd == fDupfdCloexec)
 	}
 	return -_EINVAL
+}
+
+const (
+	fDupfd        = 0
+	fDupfdCloexec = 1030
+)
+
+// dupFD duplicates a kernel descriptor (console, pipe end) onto the lowest
+// free descriptor at or above min.
+func dupFD(fd int64, min int, cloexec bool) int64 {
+	f := getFile(fd)
+	if f == nil {
+		return -_EBADF
+	}
+	if f.kind != fdConsole && f.kind != fdPipe {
+		return -_EINVAL
+	}
+	for n := min; n < maxFDs; n++ {
+		if files[n].kind == fdNone {
+			files[n] = *f
+			files[n].fdfl = 0
+			if cloexec {
+				files[n].fdfl = 1
+			}
+			if f.kind == fdPipe {
+				pipes[f.ep].ends[f.end]++
+			}
+			return int64(n)
+		}
+	}
+	return -_EMFILE
 }

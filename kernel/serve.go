@@ -21,6 +21,9 @@ func Serve(h Handler) {
 	if !booted {
 		return
 	}
+	// Register before returning, so that calls made right after (by main)
+	// queue for the service instead of failing.
+	syscall.RawSyscall(sysSvcRegister, 0, 0, 0)
 	go func() {
 		// The serving thread blocks in the kernel between requests; lock it
 		// so that the goroutine keeps a thread of its own.
@@ -28,6 +31,12 @@ func Serve(h Handler) {
 		var reqs [16]Request
 		for {
 			n, _, e := syscall.Syscall(sysSvcWait, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), 0)
+			if e == -svcIdle {
+				// Nothing can run any more (see service.go): stop
+				// serving and park, so that Go's scheduler sees every
+				// goroutine asleep and reports the deadlock.
+				select {}
+			}
 			if e != 0 {
 				continue
 			}

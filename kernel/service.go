@@ -15,13 +15,15 @@ import "github.com/xairrosx/xairrosx/arch/amd64"
 // pipe2) are reserved by the kernel before the call is queued and bound to
 // the handles the service returns.
 //
-// Service threads use two private system calls: sysSvcWait (block until
-// requests are queued, copy up to n of them out) and sysSvcDone (complete
-// one).
+// Services use three private system calls: sysSvcRegister (from then on,
+// forwarded calls queue until a service thread takes them), sysSvcWait
+// (block until requests are queued, copy up to n of them out) and sysSvcDone
+// (complete one).
 
 const (
-	sysSvcWait = 1000
-	sysSvcDone = 1001
+	sysSvcWait     = 1000
+	sysSvcDone     = 1001
+	sysSvcRegister = 1002
 )
 
 // Forwarded-call states.
@@ -40,7 +42,7 @@ type Request struct {
 
 const requestSize = 64
 
-var servers int // threads that have waited for requests
+var servers int // services registered (sysSvcRegister)
 
 // handle returns the service handle of fd, or -1.
 func handle(fd int64) int64 {
@@ -119,6 +121,79 @@ func forward(t *thread, nr uint64, args [6]uint64, fds int) int64 {
 	return 0
 }
 
+// Idle shutdown. A service thread blocked in sysSvcWait counts, for Go's
+// runtime, as a thread in a system call, which turns off the runtime's
+// deadlock detection ("all goroutines are asleep") just as a goroutine
+// blocked on a socket does on Linux. So when the kernel sees that no thread
+// can ever run again except through a service (nothing runnable, no
+// deadline but sysmon's long sleeps, no thread waiting on the console), it
+// ends the services' waits with svcIdle: they stop serving and park, Go's
+// scheduler sees every goroutine asleep and reports the deadlock as on
+// Linux. Calls forwarded afterwards fail as if no service had registered.
+const (
+	svcIdle       = -108 // -ESHUTDOWN, what sysSvcWait returns then
+	idleGrace     = 50e6 // ns the machine must stay idle first
+	longFutexWait = 30e9 // futex waits at least this long count as forever (sysmon)
+)
+
+var idleSince int64
+
+// systemIdle reports whether no thread can run again unless a service does
+// something.
+func systemIdle(now int64) bool {
+	if servers == 0 {
+		return false
+	}
+	waiting := false
+	for i := 0; i < nthreads; i++ {
+		t := &threads[i]
+		switch t.state {
+		case tsFree:
+			continue
+		case tsRunnable, tsRunning:
+			return false
+		}
+		switch t.wait {
+		case waitServer:
+			waiting = true
+		case waitFutex:
+			if t.deadline != 0 && t.deadline-now < longFutexWait {
+				return false
+			}
+		case waitPipe:
+		case waitEpoll:
+			if t.deadline != 0 || epollWatchesConsole(int(t.waitArg)) {
+				return false
+			}
+		default: // sleep, console, a call being served
+			return false
+		}
+	}
+	return waiting
+}
+
+// idleCheck runs in the idle loop and shuts the services down once the
+// machine has been idle (in the sense of systemIdle) for idleGrace.
+func idleCheck(now int64) {
+	if !systemIdle(now) {
+		idleSince = 0
+		return
+	}
+	if idleSince == 0 {
+		idleSince = now
+		return
+	}
+	if now-idleSince < idleGrace {
+		return
+	}
+	servers = 0
+	for i := 0; i < nthreads; i++ {
+		if t := &threads[i]; t.state == tsBlocked && t.wait == waitServer {
+			wake(t, svcIdle)
+		}
+	}
+}
+
 // feedServers hands queued requests to service threads waiting for them.
 func feedServers() {
 	for si := 0; si < nthreads; si++ {
@@ -151,7 +226,6 @@ func sysSvcWaitCall(t *thread, buf uintptr, max int64) int64 {
 	if max <= 0 || max > 64 || !userOK(buf, uintptr(max)*requestSize, true) {
 		return -_EINVAL
 	}
-	servers++
 	block(t, waitServer, 0)
 	t.waitAddr, t.waitArg = buf, uintptr(max)
 	feedServers()
@@ -282,8 +356,6 @@ func init() {
 	add(sysFchdir, func(s *fwd) { s.fd = 0 })
 	add(sysGetcwd, func(s *fwd) { s.buf, s.buflen, s.write = 0, 1, true })
 	add(sysDup, func(s *fwd) { s.fd, s.newfds = 0, 1 })
-	add(sysPipe2, func(s *fwd) { s.buf, s.bufsize, s.write, s.newfds = 0, 8, true, 2 })
-	add(sysPipe, func(s *fwd) { s.buf, s.bufsize, s.write, s.newfds = 0, 8, true, 2 })
 }
 
 // tryForward forwards nr if it is a forwarded call whose descriptors (if
@@ -334,6 +406,10 @@ func tryForward(t *thread, f *amd64.Frame, nr uint64) (r int64, ok bool) {
 		}
 	}
 	switch nr {
+	case sysUtimensat:
+		if a[2] != 0 && !userOK(uintptr(a[2]), 32, false) {
+			return -_EFAULT, true
+		}
 	case sysPipe2, sysPipe:
 		a[4] = a[0] // where the descriptors go
 		if nr == sysPipe2 && a[1]&oCloexec != 0 {

@@ -139,13 +139,15 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysSvcWaitCall(t, uintptr(a0), int64(a1))
 	case sysSvcDone:
 		r = sysSvcDoneCall(a0, int64(a1), int64(a2))
+	case sysSvcRegister:
+		servers++
 	case sysReadNr:
 		r = sysRead_(t, a0, a1, a2)
 	case sysWriteNr:
 		if selftestFault {
 			r = int64(selftestNilDereference(nil))
 		}
-		r = sysWrite(int64(a0), uintptr(a1), uintptr(a2))
+		r = sysWrite(t, int64(a0), uintptr(a1), uintptr(a2))
 	case sysReadv, sysWritev:
 		r = sysRWv(t, nr == sysWritev, int64(a0), uintptr(a1), int64(a2))
 	case sysCloseNr:
@@ -283,6 +285,12 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysEventfd2(uint64(uint32(a0)), 0)
 	case sysGetrandomNr:
 		r = sysGetrandom(uintptr(a0), uintptr(a1))
+	case sysPipe2:
+		r = sysPipe2Call(uintptr(a0), a1)
+	case sysPipe:
+		r = sysPipe2Call(uintptr(a0), 0)
+	case sysDup:
+		r = dupFD(int64(a0), 0, false)
 	case sysSocket:
 		r = -_EAFNOSUPPORT
 	case sysSetTidAddress:
@@ -360,13 +368,14 @@ func sysRWv(t *thread, write bool, fd int64, iov uintptr, cnt int64) int64 {
 		base, n := uintptr(load64(iov+uintptr(i)*16)), uintptr(load64(iov+uintptr(i)*16+8))
 		var r int64
 		if write {
-			r = sysWrite(fd, base, n)
+			r = sysWrite(t, fd, base, n)
 		} else {
 			r = sysRead(t, fd, base, n)
-			if t.state == tsBlocked {
-				// Only the first buffer of a blocking read is filled.
-				return r
-			}
+		}
+		if t.state == tsBlocked {
+			// A blocking transfer covers only the buffer it blocked on;
+			// earlier buffers of a blocking call are not counted then.
+			return r
 		}
 		if r < 0 {
 			if total > 0 {

@@ -32,10 +32,11 @@ const (
 	waitConsole
 	waitService // a forwarded system call is being served
 	waitServer  // a service thread waits for requests
+	waitPipe    // a pipe read or write
 )
 
 var stateNames = [...]string{"free", "runnable", "running", "blocked"}
-var waitNames = [...]string{"", "futex", "sleep", "epoll", "console", "service", "requests"}
+var waitNames = [...]string{"", "futex", "sleep", "epoll", "console", "service", "requests", "pipe"}
 
 type thread struct {
 	state    uint32
@@ -207,7 +208,9 @@ func schedule(f *amd64.Frame) {
 		// a thread runnable.
 		current = -1
 		amd64.Halt()
-		checkTimers(nanotime())
+		now := nanotime()
+		checkTimers(now)
+		idleCheck(now)
 	}
 }
 

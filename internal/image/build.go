@@ -24,9 +24,10 @@ import (
 // ModulePath is the import path of the XairrosX module.
 const ModulePath = "github.com/xairrosx/xairrosx"
 
-// Default kernel package and entry symbol linked into every image.
+// Default kernel package and entry symbol linked into every image. The
+// package is package system: the kernel core and its services.
 const (
-	DefaultKernel = ModulePath + "/kernel"
+	DefaultKernel = ModulePath + "/system"
 	DefaultEntry  = ModulePath + "/arch/amd64.entry32"
 	// LinkBase is the start of .text; the first PT_LOAD (ELF headers) lies
 	// 4 KiB lower, at exactly 1 MiB.

@@ -122,3 +122,24 @@ func TestInferenceMatchesHost(t *testing.T) {
 		t.Errorf("guest and host differ:\n--- host\n%s--- guest\n%s", native, out)
 	}
 }
+
+// TestFilesMatchHost runs a program that uses the os package's file API
+// natively and in a guest (served by the file-system service over the
+// in-memory file system) and requires the same output.
+func TestFilesMatchHost(t *testing.T) {
+	root, err := image.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := exec.Command("go", "run", filepath.Join(root, "test/kernel/testdata/files")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("native run: %v\n%s", err, native)
+	}
+	out, res := boot(t, "test/kernel/testdata/files", "xairrosx.argv0=files --")
+	if res.Status != 0 {
+		t.Fatalf("guest status %d:\n%s", res.Status, out)
+	}
+	if out != string(native) {
+		t.Errorf("guest and host differ:\n--- host\n%s--- guest\n%s", native, out)
+	}
+}
