@@ -172,17 +172,19 @@ func anyRunnable() bool {
 // it stops running, picks the next one (idling until there is one), loads
 // it into f, and delivers its pending signals.
 func schedule(f *amd64.Frame) {
-	now := nanotime()
 	if current >= 0 {
 		t := &threads[current]
 		if t.state == tsRunning {
 			if !needResched {
-				deliverSignals(t, f)
+				if t.pending != 0 {
+					deliverSignals(t, f)
+				}
 				return
 			}
 			t.state = tsRunnable
 		}
 		if t.state != tsFree {
+			now := nanotime()
 			amd64.SaveFP(cpu)
 			t.regs = *f
 			t.cpuNS += now - t.runStart
