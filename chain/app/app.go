@@ -180,6 +180,45 @@ func codespace(c tx.Code) string {
 	return "xairrosx"
 }
 
+// blockGas is the sum of the gas limits of the decodable transactions.
+func blockGas(txs [][]byte) uint64 {
+	var sum uint64
+	for _, raw := range txs {
+		if t, err := tx.Decode(raw); err == nil {
+			sum += min(t.GasLimit, MaxGasLimit+1)
+		}
+	}
+	return sum
+}
+
+// PrepareProposal takes mempool transactions in order while they fit the
+// byte limit and MaxBlockGas.
+func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
+	var bytes int64
+	var gas uint64
+	txs := make([][]byte, 0, len(req.Txs))
+	for _, raw := range req.Txs {
+		g := blockGas([][]byte{raw})
+		if bytes+int64(len(raw)) > req.MaxTxBytes || gas+g > MaxBlockGas {
+			continue
+		}
+		bytes += int64(len(raw))
+		gas += g
+		txs = append(txs, raw)
+	}
+	return &abci.PrepareProposalResponse{Txs: txs}, nil
+}
+
+// ProcessProposal rejects a proposal whose transactions ask for more than
+// MaxBlockGas in total, so that a proposer cannot make every validator run
+// contracts for minutes.
+func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	if blockGas(req.Txs) > MaxBlockGas {
+		return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+	}
+	return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}, nil
+}
+
 // FinalizeBlock executes a decided block: all signatures are verified in one
 // batch, then the transactions run in order.
 func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {

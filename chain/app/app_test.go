@@ -179,6 +179,26 @@ func TestTransfersAndRejections(t *testing.T) {
 	}
 }
 
+func TestProposalGasLimit(t *testing.T) {
+	c := newChain(t, app.Config{})
+	var txs [][]byte
+	for range 4 {
+		txs = append(txs, c.signed(alice, &tx.Tx{Kind: tx.KindCall, GasLimit: app.MaxGasLimit}))
+		c.nonces[addr(alice)]++
+	}
+	ctx := context.Background()
+	prep, _ := c.app.PrepareProposal(ctx, &abci.PrepareProposalRequest{Txs: txs, MaxTxBytes: 1 << 20})
+	if want := int(app.MaxBlockGas / app.MaxGasLimit); len(prep.Txs) != want {
+		t.Fatalf("proposal has %d max-gas transactions, want %d", len(prep.Txs), want)
+	}
+	if r, _ := c.app.ProcessProposal(ctx, &abci.ProcessProposalRequest{Txs: txs}); r.Status != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Fatal("a proposal over the block gas limit was accepted")
+	}
+	if r, _ := c.app.ProcessProposal(ctx, &abci.ProcessProposalRequest{Txs: prep.Txs}); r.Status != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		t.Fatal("the prepared proposal was rejected")
+	}
+}
+
 func TestCheckTxTracksPendingNonces(t *testing.T) {
 	c := newChain(t, app.Config{})
 	first := c.signed(alice, &tx.Tx{Kind: tx.KindTransfer, To: addr(bob), Amount: 1})
@@ -292,8 +312,8 @@ func TestContracts(t *testing.T) {
 		want   tx.Code
 	}{
 		{"spin", nil, 2_000_000, tx.CodeOutOfGas},
-		{"membomb", nil, 500_000_000, tx.CodeMemoryLimit},
-		{"recurse", contracts.Enc().U64(1_000_000).Done(), 500_000_000, tx.CodeCallDepth},
+		{"membomb", nil, app.MaxGasLimit, tx.CodeMemoryLimit},
+		{"recurse", contracts.Enc().U64(1_000_000).Done(), app.MaxGasLimit, tx.CodeCallDepth},
 		{"reenter", nil, 50_000_000, tx.CodeCallDepth},
 	} {
 		raw := c.signed(alice, &tx.Tx{Kind: tx.KindCall, To: hostile, Method: hc.method, Input: hc.input, GasLimit: hc.gas})

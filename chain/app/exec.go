@@ -23,7 +23,8 @@ const (
 	BaseFee       = 10
 	FeePerKiB     = 1
 	GasPerFeeUnit = 1000
-	MaxGasLimit   = 1_000_000_000
+	MaxGasLimit   = 100_000_000 // about 2 s of interpreted wasm
+	MaxBlockGas   = 300_000_000 // sum of the gas limits of a block's transactions
 	MaxModelBytes = 512 << 10
 )
 

@@ -176,11 +176,13 @@ func genesis(chainID string, vals []types.GenesisValidator, accts []app.GenesisA
 	if err != nil {
 		return nil, err
 	}
+	params := types.DefaultConsensusParams()
+	params.Block.MaxGas = app.MaxBlockGas // the mempool reaps by gas wanted
 	gen := &types.GenesisDoc{
 		GenesisTime:     cmttime.Now(),
 		ChainID:         chainID,
 		InitialHeight:   1,
-		ConsensusParams: types.DefaultConsensusParams(),
+		ConsensusParams: params,
 		Validators:      vals,
 		AppState:        st,
 	}
