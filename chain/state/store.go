@@ -243,8 +243,14 @@ func (s *Store) Export(v int64, w io.Writer) error {
 }
 
 // Import rebuilds version v from an Export stream into this store, which must
-// be empty, and loads it.
-func (s *Store) Import(v int64, r io.Reader) error {
+// be empty, and loads it. The stream comes from peers: malformed input is an
+// error, never a panic.
+func (s *Store) Import(v int64, r io.Reader) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("state: import: malformed snapshot: %v", p)
+		}
+	}()
 	imp, err := s.tree.Import(v)
 	if err != nil {
 		return fmt.Errorf("state: import: %w", err)

@@ -130,3 +130,25 @@ func TestOverlayOrderIndependent(t *testing.T) {
 		t.Fatal("deleted key present")
 	}
 }
+
+// FuzzImport feeds arbitrary snapshot streams to Import: errors are fine,
+// panics and hangs are not, and whatever imports must have a root.
+func FuzzImport(f *testing.F) {
+	src := OpenMem()
+	for i := range 20 {
+		src.Set(fmt.Appendf(nil, "key%d", i), []byte("value"))
+	}
+	src.Commit()
+	var buf bytes.Buffer
+	if err := src.Export(1, &buf); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte{1, 0, 1, 1, 'k', 1, 'v'})
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		dst := OpenMem()
+		if err := dst.Import(1, bytes.NewReader(stream)); err == nil && dst.Version() != 1 {
+			t.Fatalf("imported without loading version 1")
+		}
+	})
+}
