@@ -165,7 +165,7 @@ func systemIdle(now int64) bool {
 			if t.deadline != 0 || epollWatchesConsole(int(t.waitArg)) {
 				return false
 			}
-		default: // sleep, console, a call being served
+		default: // sleep, console, device interrupt, a call being served
 			return false
 		}
 	}

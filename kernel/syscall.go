@@ -141,6 +141,14 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysSvcDoneCall(a0, int64(a1), int64(a2))
 	case sysSvcRegister:
 		servers++
+	case sysIRQWait:
+		r = sysIRQWaitCall(t, int64(a0))
+	case sysDMAAlloc:
+		r = sysDMAAllocCall(uintptr(a0))
+	case sysDMAFree:
+		r = sysDMAFreeCall(uintptr(a0), uintptr(a1))
+	case sysMapMMIO:
+		r = sysMapMMIOCall(uintptr(a0), uintptr(a1))
 	case sysReadNr:
 		r = sysRead_(t, a0, a1, a2)
 	case sysWriteNr:

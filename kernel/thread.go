@@ -33,10 +33,11 @@ const (
 	waitService // a forwarded system call is being served
 	waitServer  // a service thread waits for requests
 	waitPipe    // a pipe read or write
+	waitIRQ     // a driver waits for a device interrupt
 )
 
 var stateNames = [...]string{"free", "runnable", "running", "blocked"}
-var waitNames = [...]string{"", "futex", "sleep", "epoll", "console", "service", "requests", "pipe"}
+var waitNames = [...]string{"", "futex", "sleep", "epoll", "console", "service", "requests", "pipe", "irq"}
 
 type thread struct {
 	state    uint32

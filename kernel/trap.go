@@ -68,19 +68,22 @@ func irq(n int, fromUser bool) {
 		timerTick(fromUser)
 	case irqCOM1:
 		consoleInterrupt()
-	case 7, 15:
-		// Spurious unless the PIC's in-service register says otherwise.
-		port := uint16(picMaster)
-		if n == 15 {
-			port = picSlave
-		}
-		amd64.Outb(port, 0x0B)
-		if amd64.Inb(port)&0x80 == 0 {
+	default:
+		if n == 7 || n == 15 {
+			// Spurious unless the PIC's in-service register says so.
+			port := uint16(picMaster)
 			if n == 15 {
-				eoi(0)
+				port = picSlave
 			}
-			return
+			amd64.Outb(port, 0x0B)
+			if amd64.Inb(port)&0x80 == 0 {
+				if n == 15 {
+					eoi(0)
+				}
+				return
+			}
 		}
+		deviceIRQ(n)
 	}
 	eoi(n)
 }

@@ -75,6 +75,11 @@ func rangeFree(start, end uintptr) bool {
 // removeRange removes [start, end) from the area table and frees the frames
 // behind it. It returns false if the table has no room for a split.
 func removeRange(start, end uintptr) bool {
+	for i := 0; i < nvmas; i++ {
+		if vmas[i].prot&protMMIO != 0 && vmas[i].start < end && start < vmas[i].end {
+			return false // device memory stays mapped
+		}
+	}
 	if !detachRange(start, end) {
 		return false
 	}

@@ -92,6 +92,9 @@ func TestMemoryHugePagesAndRelease(t *testing.T) {
 		"user memory grew by at least 96 MiB: true",
 		"memory returned to the kernel: true",
 		"reused memory reads as zeros: true",
+		"DMA 4096 bytes: zeroed true, page aligned true, writable true, freed true",
+		"DMA 1048576 bytes: zeroed true, page aligned true, writable true, freed true",
+		"IRQWait on the timer line refused: true",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"unsafe"
 
 	"github.com/xairrosx/xairrosx/kernel"
 )
@@ -41,4 +42,22 @@ func main() {
 		}
 	}
 	fmt.Println("reused memory reads as zeros:", nonzero == 0)
+
+	// DMA memory: identity-mapped, zeroed, physically contiguous.
+	for _, n := range []int{4096, 1 << 20} {
+		a, err := kernel.DMAAlloc(n)
+		if err != nil {
+			fmt.Println("DMAAlloc:", err)
+			continue
+		}
+		buf := unsafe.Slice((*byte)(unsafe.Pointer(a)), n)
+		zero := true
+		for _, c := range buf {
+			zero = zero && c == 0
+		}
+		buf[n-1] = 7
+		fmt.Printf("DMA %d bytes: zeroed %v, page aligned %v, writable %v, freed %v\n",
+			n, zero, a%4096 == 0, buf[n-1] == 7, kernel.DMAFree(a, n) == nil)
+	}
+	fmt.Println("IRQWait on the timer line refused:", kernel.IRQWait(0) != nil)
 }

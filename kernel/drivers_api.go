@@ -1,0 +1,63 @@
+package kernel
+
+import (
+	"errors"
+	"syscall"
+)
+
+// The program-side API of devices.go, for drivers running as goroutines.
+
+// ErrNotXairrosX is returned by the device functions on a Linux host.
+var ErrNotXairrosX = errors.New("kernel: not running on XairrosX")
+
+func errnoErr(e syscall.Errno) error {
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// IRQWait blocks the calling thread until legacy interrupt line irq (0-15)
+// fires. The kernel masks the line when it fires and unmasks it at the next
+// IRQWait, so a driver acknowledges its device between two calls. Call it
+// from a goroutine locked to its thread.
+func IRQWait(irq int) error {
+	if !booted {
+		return ErrNotXairrosX
+	}
+	_, _, e := syscall.Syscall(sysIRQWait, uintptr(irq), 0, 0)
+	return errnoErr(e)
+}
+
+// DMAAlloc returns n bytes (rounded up to 4 KiB; at most 2 MiB) of zeroed,
+// physically contiguous memory whose virtual address equals its physical
+// address, for device queues and buffers.
+func DMAAlloc(n int) (uintptr, error) {
+	if !booted {
+		return 0, ErrNotXairrosX
+	}
+	a, _, e := syscall.RawSyscall(sysDMAAlloc, uintptr(n), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return a, nil
+}
+
+// DMAFree returns memory from DMAAlloc; n must be the size it was asked for.
+func DMAFree(addr uintptr, n int) error {
+	if !booted {
+		return ErrNotXairrosX
+	}
+	_, _, e := syscall.RawSyscall(sysDMAFree, addr, uintptr(n), 0)
+	return errnoErr(e)
+}
+
+// MapMMIO makes the device memory [phys, phys+size) accessible at the same
+// virtual address, uncached. Memory below 4 GiB is always mapped.
+func MapMMIO(phys, size uintptr) error {
+	if !booted {
+		return ErrNotXairrosX
+	}
+	_, _, e := syscall.RawSyscall(sysMapMMIO, phys, size, 0)
+	return errnoErr(e)
+}
