@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -122,6 +123,8 @@ type FS struct {
 
 	locks    map[lockKey]*lockState
 	nextPipe uint64
+
+	mountinfo atomic.Pointer[[]byte]
 }
 
 // New returns an FS whose root is an empty, unlimited tmpfs.
@@ -139,6 +142,7 @@ func New() *FS {
 	root := f.newMount(tmpfs.New(tmpfs.Options{Clock: f.now}), nil, nil, "/")
 	f.mounts = []*mount{root}
 	f.cwd = loc{root, root.root}
+	f.renderMountinfo()
 	return f
 }
 
@@ -217,6 +221,7 @@ func (f *FS) Mount(path string, b Backend) error {
 		m := f.newMount(b, nil, nil, "/")
 		f.mounts[0] = m
 		f.cwd = loc{m, m.root}
+		f.renderMountinfo()
 		return nil
 	}
 	at, e := f.mkdirAll(path)
@@ -227,6 +232,7 @@ func (f *FS) Mount(path string, b Backend) error {
 	m := f.newMount(b, at.m, at.n, clean)
 	f.byPoint[pointKey{at.m, at.ino()}] = m
 	f.mounts = append(f.mounts, m)
+	f.renderMountinfo()
 	return nil
 }
 
@@ -259,10 +265,19 @@ func (f *FS) mkdirAll(path string) (loc, syscall.Errno) {
 	return cur, 0
 }
 
-// Mountinfo renders the mount table in the format of /proc/self/mountinfo.
+// Mountinfo returns the mount table in the format of /proc/self/mountinfo.
+// It takes no lock (it reads a copy made at each Mount), so it can serve as
+// a procfs generator, which runs while the FS lock is held.
 func (f *FS) Mountinfo() []byte {
-	f.lock()
-	defer f.unlock()
+	p := f.mountinfo.Load()
+	if p == nil {
+		return nil
+	}
+	return append([]byte(nil), *p...)
+}
+
+// renderMountinfo refreshes the copy Mountinfo returns.
+func (f *FS) renderMountinfo() {
 	var b strings.Builder
 	for _, m := range f.mounts {
 		parent := 0
@@ -276,7 +291,8 @@ func (f *FS) Mountinfo() []byte {
 		t := m.b.Type()
 		fmt.Fprintf(&b, "%d %d 0:%d / %s %s,relatime - %s %s %s\n", m.id, parent, m.dev, m.path, opt, t, t, opt)
 	}
-	return []byte(b.String())
+	out := []byte(b.String())
+	f.mountinfo.Store(&out)
 }
 
 // OpenHandles returns the number of open Handles (for leak checks).
