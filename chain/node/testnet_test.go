@@ -215,7 +215,7 @@ func TestTestnet(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for i := range 5 {
+			for i := range 6 {
 				b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("node%d", i), "node.log"))
 				if len(b) > 3000 {
 					b = b[len(b)-3000:]
@@ -346,7 +346,16 @@ func TestTestnet(t *testing.T) {
 		"--trust-height", "2", "--trust-hash", hdr.Header.Hash().String())
 	start(t, home4)
 	c4 := dial(t, base, 4)
-	waitHeight(t, height(cs[0]), 90*time.Second, c4)
+	// A sixth node, started at the same time, replays the whole chain from
+	// genesis (blocksync); it could not pass any height whose app hash it
+	// computed differently from the header.
+	home5 := filepath.Join(dir, "node5")
+	mustRun(t, "chain", "init", "--home", home5, "--genesis", filepath.Join(home0, "config", "genesis.json"),
+		"--loopback", "--p2p-port", fmt.Sprint(base+50), "--rpc-port", fmt.Sprint(base+51), "--fast",
+		"--peers", strings.Join(peers, ","), "--moniker", "node5")
+	start(t, home5)
+	c5 := dial(t, base, 5)
+	waitHeight(t, height(cs[0]), 90*time.Second, c4, c5)
 	st4, err := c4.RPC.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -364,13 +373,16 @@ func TestTestnet(t *testing.T) {
 
 	// App hashes equal on all nodes at every height.
 	top := height(cs[0])
-	waitHeight(t, top, 60*time.Second, append(cs, c4)...)
+	waitHeight(t, top, 60*time.Second, append(cs, c4, c5)...)
 	for hh := int64(1); hh <= top; hh++ {
 		want := appHashAt(t, cs[0], hh)
 		for i := 1; i < 4; i++ {
 			if got := appHashAt(t, cs[i], hh); !bytes.Equal(got, want) {
 				t.Fatalf("height %d: node%d app hash %X, node0 %X", hh, i, got, want)
 			}
+		}
+		if got := appHashAt(t, c5, hh); !bytes.Equal(got, want) {
+			t.Fatalf("height %d: node5 (replayed from genesis) app hash %X, node0 %X", hh, got, want)
 		}
 		if hh >= st4.SyncInfo.EarliestBlockHeight {
 			if got := appHashAt(t, c4, hh); !bytes.Equal(got, want) {
