@@ -61,9 +61,8 @@ func printBytes(b []byte) {
 	}
 }
 
-// printu writes v in decimal.
-func printu(v uint64) {
-	var buf [20]byte
+// decimal formats v into buf and returns the digits.
+func decimal(buf *[20]byte, v uint64) []byte {
 	i := len(buf)
 	for {
 		i--
@@ -73,7 +72,13 @@ func printu(v uint64) {
 			break
 		}
 	}
-	printBytes(buf[i:])
+	return buf[i:]
+}
+
+// printu writes v in decimal.
+func printu(v uint64) {
+	var buf [20]byte
+	printBytes(decimal(&buf, v))
 }
 
 // printi writes v in decimal with a sign.
@@ -158,16 +163,7 @@ func logs(s string) {
 // logu appends a decimal number to the boot log (and console).
 func logu(v uint64) {
 	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	logBytes(buf[i:])
+	logBytes(decimal(&buf, v))
 }
 
 func logBytes(b []byte) {

@@ -26,6 +26,23 @@
 	PUSHQ	R14 \
 	PUSHQ	R15
 
+#define POP_GPRS \
+	POPQ	R15 \
+	POPQ	R14 \
+	POPQ	R13 \
+	POPQ	R12 \
+	POPQ	R11 \
+	POPQ	R10 \
+	POPQ	R9 \
+	POPQ	R8 \
+	POPQ	DI \
+	POPQ	SI \
+	POPQ	BP \
+	POPQ	BX \
+	POPQ	DX \
+	POPQ	CX \
+	POPQ	AX
+
 // KERNEL_FS points FS at the kernel TLS block. Clobbers AX, CX, DX.
 #define KERNEL_FS \
 	MOVQ	CPU_KernelFS(GS), AX \
@@ -106,42 +123,14 @@ userexit:
 	MOVQ	FRAME_RIP(SP), AX
 	SHRQ	$47, AX
 	JNZ	kernelexit
-	POPQ	R15
-	POPQ	R14
-	POPQ	R13
-	POPQ	R12
-	POPQ	R11
-	POPQ	R10
-	POPQ	R9
-	POPQ	R8
-	POPQ	DI
-	POPQ	SI
-	POPQ	BP
-	POPQ	BX
-	POPQ	DX
-	POPQ	CX
-	POPQ	AX
+	POP_GPRS
 	MOVQ	16(SP), CX	// RIP
 	MOVQ	32(SP), R11	// RFLAGS
 	MOVQ	40(SP), SP	// user RSP
 	// SYSRETQ (REX.W 0F 07): the assembler's SYSRET lacks REX.W.
 	BYTE	$0x48; BYTE $0x0f; BYTE $0x07
 kernelexit:
-	POPQ	R15
-	POPQ	R14
-	POPQ	R13
-	POPQ	R12
-	POPQ	R11
-	POPQ	R10
-	POPQ	R9
-	POPQ	R8
-	POPQ	DI
-	POPQ	SI
-	POPQ	BP
-	POPQ	BX
-	POPQ	DX
-	POPQ	CX
-	POPQ	AX
+	POP_GPRS
 	ADDQ	$16, SP	// vector and error code
 	IRETQ
 
