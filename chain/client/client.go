@@ -10,6 +10,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -89,8 +90,9 @@ func (c *Client) Get(ctx context.Context, key []byte) (*Proven, error) {
 	return &Proven{Key: key, Value: r.Value, Height: r.Height, AppHash: hdr.AppHash}, nil
 }
 
-// verifiedHeader waits for the header at height and checks that its commit
-// is signed by +2/3 of the validator set of that height.
+// verifiedHeader waits for the header at height and checks that the
+// validator set of that height matches the header and signed its commit
+// with +2/3 of the voting power.
 func (c *Client) verifiedHeader(ctx context.Context, chainID string, height int64) (*types.Header, error) {
 	var com *ctypes.ResultCommit
 	deadline := time.Now().Add(20 * time.Second)
@@ -122,6 +124,9 @@ func (c *Client) verifiedHeader(ctx context.Context, chainID string, height int6
 	vs, err := types.ValidatorSetFromExistingValidators(vals.Validators)
 	if err != nil {
 		return nil, fmt.Errorf("client: validators at %d: %w", height, err)
+	}
+	if !bytes.Equal(vs.Hash(), com.Header.ValidatorsHash) {
+		return nil, fmt.Errorf("client: validator set at %d does not match the header's validators hash", height)
 	}
 	if err := vs.VerifyCommitLight(chainID, com.Commit.BlockID, height, com.Commit); err != nil {
 		return nil, fmt.Errorf("client: commit %d: %w", height, err)
