@@ -33,6 +33,8 @@ func init() {
 		}
 	}
 	mustMount("/tmp", tmpfs.New(tmpfs.Options{}))
+	mustMount("/proc", newProc())
+	mustMount("/sys", newSys())
 	kernel.Serve(serve)
 }
 
