@@ -60,11 +60,12 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
 	calibN := fs.Int("calib", 200, "number of MNIST training images used for calibration")
 	inScale := fs.Float64("input-scale", 1, "input quantization scale (0 = calibrate); 1 keeps raw 0-255 pixels")
+	dynamic := fs.Bool("dynamic", false, "dynamic int8 MatMuls (any model, no calibration, not bit-exact)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: xairrosx ai quantize [-calib N] IN.onnx OUT.onnx")
+		return fmt.Errorf("usage: xairrosx ai quantize [-calib N | -dynamic] IN.onnx OUT.onnx")
 	}
 	src, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -73,6 +74,18 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 	m, err := onnx.Load(src)
 	if err != nil {
 		return err
+	}
+	if *dynamic {
+		qm, n, err := quant.QuantizeDynamic(m)
+		if err != nil {
+			return err
+		}
+		out := onnx.Encode(qm)
+		if err := os.WriteFile(fs.Arg(1), out, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d bytes, %d MatMuls with int8 weights\n", fs.Arg(1), len(out), n)
+		return nil
 	}
 	set, err := loadMNIST(true)
 	if err != nil {

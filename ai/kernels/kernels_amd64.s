@@ -274,3 +274,120 @@ loop:
 	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
+TEXT ·gemm8x4x16VNNI(SB), NOSPLIT, $0-48
+	MOVQ   kq+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), R8
+	MOVQ   b+24(FP), DI        // packed panel: kq blocks of 16 columns × 4 bytes
+	MOVQ   c+32(FP), DX
+	MOVQ   ldc+40(FP), R9
+	SHLQ   $2, R9              // C row stride in bytes
+	LEAQ   (SI)(R8*1), R10     // A row 1
+	LEAQ   (R10)(R8*1), R11    // A row 2
+	LEAQ   (R11)(R8*1), R12    // A row 3
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ   AX, AX
+
+loop:
+	VMOVDQU8     (DI), Z8      // B[4kk..4kk+3][0..15]
+	VPBROADCASTD (SI)(AX*1), Z9 // A row 0, bytes 4kk..4kk+3, in every lane
+	VPDPBUSD     Z8, Z9, Z0
+	VPBROADCASTD (R10)(AX*1), Z10
+	VPDPBUSD     Z8, Z10, Z1
+	VPBROADCASTD (R11)(AX*1), Z11
+	VPDPBUSD     Z8, Z11, Z2
+	VPBROADCASTD (R12)(AX*1), Z12
+	VPDPBUSD     Z8, Z12, Z3
+	ADDQ         $64, DI
+	ADDQ         $4, AX
+	DECQ         CX
+	JNZ          loop
+
+	VMOVDQU32 Z0, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z1, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z2, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z3, (DX)
+	VZEROUPPER
+	RET
+
+// func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
+TEXT ·gemm8x4x16AVX2(SB), NOSPLIT, $0-48
+	MOVQ     kq+0(FP), CX
+	MOVQ     a+8(FP), SI
+	MOVQ     lda+16(FP), R8
+	MOVQ     b+24(FP), DI
+	MOVQ     c+32(FP), DX
+	MOVQ     ldc+40(FP), R9
+	SHLQ     $2, R9
+	LEAQ     (SI)(R8*1), R10
+	LEAQ     (R10)(R8*1), R11
+	LEAQ     (R11)(R8*1), R12
+	VPCMPEQW Y15, Y15, Y15
+	VPSRLW   $15, Y15, Y15     // sixteen int16 ones
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPXOR    Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPXOR    Y4, Y4, Y4
+	VPXOR    Y5, Y5, Y5
+	VPXOR    Y6, Y6, Y6
+	VPXOR    Y7, Y7, Y7
+	XORQ     AX, AX
+
+loop:
+	VMOVDQU      (DI), Y8      // columns 0-7, 4 bytes each
+	VMOVDQU      32(DI), Y9    // columns 8-15
+	VPBROADCASTD (SI)(AX*1), Y10
+	VPMADDUBSW   Y8, Y10, Y11  // int16 pair sums (cannot saturate: |b| <= 64)
+	VPMADDWD     Y15, Y11, Y11 // int32 sums of 4 products per column
+	VPADDD       Y11, Y0, Y0
+	VPMADDUBSW   Y9, Y10, Y12
+	VPMADDWD     Y15, Y12, Y12
+	VPADDD       Y12, Y1, Y1
+	VPBROADCASTD (R10)(AX*1), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     Y15, Y11, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDUBSW   Y9, Y10, Y12
+	VPMADDWD     Y15, Y12, Y12
+	VPADDD       Y12, Y3, Y3
+	VPBROADCASTD (R11)(AX*1), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     Y15, Y11, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDUBSW   Y9, Y10, Y12
+	VPMADDWD     Y15, Y12, Y12
+	VPADDD       Y12, Y5, Y5
+	VPBROADCASTD (R12)(AX*1), Y10
+	VPMADDUBSW   Y8, Y10, Y11
+	VPMADDWD     Y15, Y11, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDUBSW   Y9, Y10, Y12
+	VPMADDWD     Y15, Y12, Y12
+	VPADDD       Y12, Y7, Y7
+	ADDQ         $64, DI
+	ADDQ         $4, AX
+	DECQ         CX
+	JNZ          loop
+
+	VMOVDQU Y0, (DX)
+	VMOVDQU Y1, 32(DX)
+	ADDQ    R9, DX
+	VMOVDQU Y2, (DX)
+	VMOVDQU Y3, 32(DX)
+	ADDQ    R9, DX
+	VMOVDQU Y4, (DX)
+	VMOVDQU Y5, 32(DX)
+	ADDQ    R9, DX
+	VMOVDQU Y6, (DX)
+	VMOVDQU Y7, 32(DX)
+	VZEROUPPER
+	RET

@@ -8,3 +8,6 @@ func dotU8S8AVX2(a *uint8, b *int8, k int) int32                 { panic("unreac
 func dotU8S8x4AVX2(a *uint8, b *int8, ldb, k int, out *[4]int32) { panic("unreachable") }
 func dotU8S8VNNI(a *uint8, b *int8, k int) int32                 { panic("unreachable") }
 func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32) { panic("unreachable") }
+
+func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { panic("unreachable") }
+func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { panic("unreachable") }

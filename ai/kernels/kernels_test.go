@@ -196,3 +196,60 @@ func BenchmarkGemmPacked(b *testing.B) {
 		})
 	}
 }
+
+func TestGemmU8S8PackedBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	_, best := Best()
+	for _, dims := range [][3]int{{1, 1, 64}, {4, 16, 64}, {5, 17, 128}, {7, 33, 256}, {13, 8, 832}} {
+		m, n, k := dims[0], dims[1], dims[2]
+		a := make([]uint8, m*k)
+		bt := make([]int8, n*k)
+		for i := range a {
+			a[i] = uint8(rng.Intn(256))
+		}
+		for i := range bt {
+			bt[i] = int8(MinWeight + rng.Intn(MaxWeight-MinWeight+1))
+		}
+		for i := 0; i < k && i < len(a); i++ {
+			a[i], bt[i] = 255, MinWeight // worst case for int16 pair sums
+		}
+		bp := make([]int8, PackedLen8(k, n))
+		PackB8(bp, bt, k, k, n)
+		for _, impl := range impls(best) {
+			prevF, prevI := Use(Generic, impl)
+			c := make([]int32, m*n)
+			GemmU8S8Packed(0, m, n, k, a, k, bp, c, n, NewGemm8Scratch(k))
+			Use(prevF, prevI)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var s int32
+					for q := 0; q < k; q++ {
+						s += int32(a[i*k+q]) * int32(bt[j*k+q])
+					}
+					if c[i*n+j] != s {
+						t.Fatalf("%v m=%d n=%d k=%d: C[%d,%d]=%d, want %d", impl, m, n, k, i, j, c[i*n+j], s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGemmU8S8Packed(b *testing.B) {
+	const m, n, k = 64, 64, 256
+	x := make([]uint8, m*k)
+	y := make([]int8, PackedLen8(k, n))
+	c := make([]int32, m*n)
+	s := NewGemm8Scratch(k)
+	_, best := Best()
+	for _, impl := range impls(best) {
+		b.Run(impl.String(), func(b *testing.B) {
+			pf, pi := Use(Generic, impl)
+			defer Use(pf, pi)
+			for i := 0; i < b.N; i++ {
+				GemmU8S8Packed(0, m, n, k, x, k, y, c, n, s)
+			}
+			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}

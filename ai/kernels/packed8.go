@@ -1,0 +1,105 @@
+package kernels
+
+// Packed int8 GEMM: B is stored in panels of 16 columns; within a panel,
+// each block of 4 consecutive k holds the 4 bytes of column 0, then of
+// column 1, ... (64 bytes), which is the operand layout of VPDPBUSD.
+
+// PackedLen8 returns the length of a packed k×n int8 matrix (k a multiple
+// of KAlign).
+func PackedLen8(k, n int) int { return (n + Panel - 1) / Panel * Panel * k }
+
+// PackB8 packs B given transposed (bt is n×k int8, row stride ldb, the
+// layout of the unpacked kernels) into panels; k is a multiple of KAlign
+// and bt rows hold zeros beyond the real K.
+func PackB8(dst []int8, bt []int8, ldb, k, n int) {
+	for p := 0; p*Panel < n; p++ {
+		panel := dst[p*Panel*k : (p+1)*Panel*k]
+		for kk := 0; kk < k/4; kk++ {
+			blk := panel[kk*4*Panel : (kk+1)*4*Panel]
+			for j := 0; j < Panel; j++ {
+				col := p*Panel + j
+				for t := 0; t < 4; t++ {
+					if col < n {
+						blk[j*4+t] = bt[col*ldb+kk*4+t]
+					} else {
+						blk[j*4+t] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// Gemm8Scratch is per-goroutine scratch memory for GemmU8S8Packed.
+type Gemm8Scratch struct {
+	a []uint8
+	c [4 * Panel]int32
+}
+
+// NewGemm8Scratch returns scratch for products with inner dimension k.
+func NewGemm8Scratch(k int) *Gemm8Scratch { return &Gemm8Scratch{a: make([]uint8, 4*k)} }
+
+// GemmU8S8Packed computes rows [m0, m1) of C = A·B in int32: A is M×K
+// uint8 (row stride lda, K a multiple of KAlign), B packed by PackB8, C is
+// M×N (row stride ldc), overwritten. The result is the exact integer
+// product with every implementation.
+func GemmU8S8Packed(m0, m1, n, k int, a []uint8, lda int, bp []int8, c []int32, ldc int, s *Gemm8Scratch) {
+	if k <= 0 || k%KAlign != 0 {
+		panic("kernels: GemmU8S8Packed needs K to be a positive multiple of KAlign")
+	}
+	for i := m0; i < m1; i += 4 {
+		rows := min(4, m1-i)
+		ap, lda2 := a[i*lda:], lda
+		if rows < 4 {
+			for r := 0; r < 4; r++ {
+				dst := s.a[r*k : (r+1)*k]
+				if r < rows {
+					copy(dst, a[(i+r)*lda:(i+r)*lda+k])
+				} else {
+					clear(dst)
+				}
+			}
+			ap, lda2 = s.a, k
+		}
+		for p := 0; p*Panel < n; p++ {
+			w := min(Panel, n-p*Panel)
+			panel := bp[p*Panel*k : (p+1)*Panel*k]
+			if rows == 4 && w == Panel {
+				block8(k, ap, lda2, panel, c[i*ldc+p*Panel:], ldc)
+				continue
+			}
+			block8(k, ap, lda2, panel, s.c[:], Panel)
+			for r := 0; r < rows; r++ {
+				copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], s.c[r*Panel:r*Panel+w])
+			}
+		}
+	}
+}
+
+func block8(k int, a []uint8, lda int, panel []int8, c []int32, ldc int) {
+	if i8Impl != Generic {
+		_ = a[3*lda+k-1] // bounds: the kernels read 4 rows of k bytes
+		_ = panel[Panel*k-1]
+		_ = c[3*ldc+Panel-1]
+		if i8Impl == VNNI {
+			gemm8x4x16VNNI(k/4, &a[0], lda, &panel[0], &c[0], ldc)
+		} else {
+			gemm8x4x16AVX2(k/4, &a[0], lda, &panel[0], &c[0], ldc)
+		}
+		return
+	}
+	var acc [4][Panel]int32
+	for kk := 0; kk < k/4; kk++ {
+		blk := panel[kk*4*Panel : (kk+1)*4*Panel]
+		for r := 0; r < 4; r++ {
+			av := a[r*lda+kk*4 : r*lda+kk*4+4]
+			for j := 0; j < Panel; j++ {
+				b := blk[j*4 : j*4+4]
+				acc[r][j] += int32(av[0])*int32(b[0]) + int32(av[1])*int32(b[1]) + int32(av[2])*int32(b[2]) + int32(av[3])*int32(b[3])
+			}
+		}
+	}
+	for r := 0; r < 4; r++ {
+		copy(c[r*ldc:r*ldc+Panel], acc[r][:])
+	}
+}
