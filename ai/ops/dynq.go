@@ -36,7 +36,7 @@ func buildDynQMatMul(b *Build) error {
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
-	if err := b.Reserve(n*ldk + threads*(ldk+4*n)); err != nil {
+	if err := b.Reserve(2*n*ldk + threads*16*(ldk+4*n+8+4*ldk)); err != nil {
 		return err
 	}
 	if err := b.Work(int64(rows) * int64(n) * int64(ldk)); err != nil {
@@ -49,36 +49,51 @@ func buildDynQMatMul(b *Build) error {
 	scales := sv.Const.Contiguous().F32()[:n]
 	out := append(clone(x.Shape[:len(x.Shape)-1]), n)
 	b.Out = []Value{{DType: tensor.Float32, Shape: out}}
+	const block = 16 // rows quantized and multiplied together
 	xq := make([][]uint8, threads)
 	acc := make([][]int32, threads)
+	rowScale := make([][]float32, threads)
+	rowZP := make([][]int32, threads)
 	for i := range xq {
-		xq[i] = make([]uint8, ldk)
-		acc[i] = make([]int32, n)
+		xq[i] = make([]uint8, block*ldk)
+		acc[i] = make([]int32, block*n)
+		rowScale[i] = make([]float32, block)
+		rowZP[i] = make([]int32, block)
 	}
+	panel := make([]int8, kernels.PackedLen8(ldk, n))
+	kernels.PackB8(panel, wpack, ldk, ldk, n)
+	gs := newScratch8(b, ldk)
 	var xs, ys []float32
 	work := func(w, lo, hi int) {
-		q, a := xq[w], acc[w]
-		for r := lo; r < hi; r++ {
-			row := xs[r*k : (r+1)*k]
-			lo, hi := float32(0), float32(0)
-			for _, v := range row {
-				lo, hi = min(lo, v), max(hi, v)
+		for r0 := lo; r0 < hi; r0 += block {
+			nr := min(block, hi-r0)
+			for r := 0; r < nr; r++ {
+				row := xs[(r0+r)*k : (r0+r+1)*k]
+				lo, hi := float32(0), float32(0)
+				for _, v := range row {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+				scale := (hi - lo) / 255
+				if scale == 0 || scale != scale {
+					scale = 1
+				}
+				inv := 1 / scale
+				zp := float32(math.Round(float64(-lo * inv)))
+				q := xq[w][r*ldk : r*ldk+k]
+				for i, v := range row {
+					t := v*inv + zp + 0.5
+					q[i] = uint8(min(max(t, 0), 255))
+				}
+				rowScale[w][r], rowZP[w][r] = scale, int32(zp)
 			}
-			scale := (hi - lo) / 255
-			if scale == 0 || scale != scale {
-				scale = 1
-			}
-			inv := 1 / scale
-			zp := float32(math.Round(float64(-lo * inv)))
-			for i, v := range row {
-				t := v*inv + zp + 0.5
-				q[i] = uint8(min(max(t, 0), 255))
-			}
-			kernels.GemmU8S8(0, 1, n, ldk, q, ldk, wpack, ldk, a, n)
-			izp := int32(zp)
-			y := ys[r*n : (r+1)*n]
-			for j := range y {
-				y[j] = float32(a[j]-izp*wsum[j]) * scale * scales[j]
+			a := acc[w]
+			kernels.GemmU8S8Packed(0, nr, n, ldk, xq[w], ldk, panel, a, n, gs[w])
+			for r := 0; r < nr; r++ {
+				y := ys[(r0+r)*n : (r0+r+1)*n]
+				sc, izp := rowScale[w][r], rowZP[w][r]
+				for j := range y {
+					y[j] = float32(a[r*n+j]-izp*wsum[j]) * sc * scales[j]
+				}
 			}
 		}
 	}

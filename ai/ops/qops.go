@@ -149,7 +149,7 @@ func buildQConv(b *Build) error {
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
-	if err := b.Reserve(threads*(p*ldk+4*p*mg) + m*ldk + 4*p*kc); err != nil {
+	if err := b.Reserve(threads*(p*ldk+4*p*mg+4*ldk) + 2*m*ldk + 4*p*kc); err != nil {
 		return err
 	}
 	if err := b.Work(int64(n) * int64(m) * int64(p) * int64(ldk)); err != nil {
@@ -183,6 +183,12 @@ func buildQConv(b *Build) error {
 	if err != nil {
 		return err
 	}
+	plen := kernels.PackedLen8(ldk, mg)
+	panels := make([]int8, g*plen)
+	for gi := 0; gi < g; gi++ {
+		kernels.PackB8(panels[gi*plen:], wpack[gi*mg*ldk:], ldk, ldk, mg)
+	}
+	gs := newScratch8(b, ldk)
 	outT := tensor.Uint8
 	if q.out32 {
 		outT = tensor.Int32
@@ -209,7 +215,7 @@ func buildQConv(b *Build) error {
 			} else {
 				gather(table, src, col, ldk, pad)
 			}
-			kernels.GemmU8S8(0, p, mg, ldk, col, ldk, wpack[gi*mg*ldk:], ldk, acc, mg)
+			kernels.GemmU8S8Packed(0, p, mg, ldk, col, ldk, panels[gi*plen:], acc, mg, gs[w])
 			base := (img*m + gi*mg) * p
 			for j := 0; j < mg; j++ {
 				ch := gi*mg + j
@@ -264,7 +270,7 @@ func buildQGemm(b *Build) error {
 		return err
 	}
 	ldk := kernels.PadK(k)
-	if err := b.Reserve(m*ldk + 4*m*n + n*ldk); err != nil {
+	if err := b.Reserve(m*ldk + 4*m*n + 2*n*ldk); err != nil {
 		return err
 	}
 	if err := b.Work(int64(m) * int64(n) * int64(ldk)); err != nil {
@@ -285,10 +291,13 @@ func buildQGemm(b *Build) error {
 	b.Out = []Value{{DType: outT, Shape: []int{m, n}}}
 	xpad := make([]uint8, m*ldk)
 	acc := make([]int32, m*n)
+	panel := make([]int8, kernels.PackedLen8(ldk, n))
+	kernels.PackB8(panel, wpack, ldk, ldk, n)
+	gs := newScratch8(b, ldk)
 	var y8 []uint8
 	var y32 []int32
-	rows := func(_, lo, hi int) {
-		kernels.GemmU8S8(lo, hi, n, ldk, xpad, ldk, wpack, ldk, acc, n)
+	rows := func(w, lo, hi int) {
+		kernels.GemmU8S8Packed(lo, hi, n, ldk, xpad, ldk, panel, acc, n, gs[w])
 		for i := lo; i < hi; i++ {
 			for j := 0; j < n; j++ {
 				a := acc[i*n+j] + bias[j]
@@ -313,4 +322,17 @@ func buildQGemm(b *Build) error {
 		b.Group.For(m, 4, rows)
 	}
 	return nil
+}
+
+// newScratch8 returns one int8 GEMM scratch per worker of the build's group.
+func newScratch8(b *Build, k int) []*kernels.Gemm8Scratch {
+	threads := 1
+	if b.Group != nil {
+		threads = max(1, b.Group.Threads)
+	}
+	s := make([]*kernels.Gemm8Scratch, threads)
+	for i := range s {
+		s[i] = kernels.NewGemm8Scratch(k)
+	}
+	return s
 }
