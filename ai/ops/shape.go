@@ -114,6 +114,36 @@ func buildTranspose(b *Build) error {
 	n := tensor.NumElements(out)
 	sz := in.DType.Size()
 	idx := make([]int, r)
+	if sz == 4 && r > 0 {
+		// 4-byte elements: walk the output in rows of its last axis.
+		inner, innerStride := out[r-1], st[r-1]
+		outer := n / max(1, inner)
+		b.Run = func(inT, outT []*tensor.Tensor) {
+			src := unsafeU32(inT[0])
+			dst := unsafeU32(outT[0])
+			for i := range idx {
+				idx[i] = 0
+			}
+			for row := 0; row < outer; row++ {
+				off := 0
+				for d := 0; d < r-1; d++ {
+					off += idx[d] * st[d]
+				}
+				dr := dst[row*inner : (row+1)*inner]
+				for x := range dr {
+					dr[x] = src[off+x*innerStride]
+				}
+				for d := r - 2; d >= 0; d-- {
+					idx[d]++
+					if idx[d] < out[d] {
+						break
+					}
+					idx[d] = 0
+				}
+			}
+		}
+		return nil
+	}
 	b.Run = func(inT, outT []*tensor.Tensor) {
 		src, dst := inT[0].Bytes(), outT[0].Raw()
 		for i := range idx {
@@ -121,12 +151,7 @@ func buildTranspose(b *Build) error {
 		}
 		off := 0
 		for k := 0; k < n; k++ {
-			switch sz {
-			case 4:
-				copy(dst[k*4:k*4+4], src[off*4:off*4+4])
-			default:
-				copy(dst[k*sz:(k+1)*sz], src[off*sz:(off+1)*sz])
-			}
+			copy(dst[k*sz:(k+1)*sz], src[off*sz:(off+1)*sz])
 			for d := r - 1; d >= 0; d-- {
 				idx[d]++
 				off += st[d]
