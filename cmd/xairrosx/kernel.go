@@ -35,8 +35,9 @@ const (
 func kernelBuild(args []string) int {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	out := fs.String("o", "", "write the image to `IMAGE` (default: NAME.img in the current directory)")
+	files := fs.String("files", "", "pack `DIR` into the image as its read-only root file system")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: xairrosx build [-o IMAGE] PKG\n\nBuilds the Go main package PKG (import path or directory) into a bootable XairrosX image.")
+		fmt.Fprintln(fs.Output(), "usage: xairrosx build [-o IMAGE] [-files DIR] PKG\n\nBuilds the Go main package PKG (import path or directory) into a bootable XairrosX image.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -51,7 +52,7 @@ func kernelBuild(args []string) int {
 		// NAME.img once the package's name is known.
 		dest = fmt.Sprintf(".xairrosx-build-%d.img", os.Getpid())
 	}
-	p, err := image.Build(image.Options{Pkg: pkg, Out: dest})
+	p, err := image.Build(image.Options{Pkg: pkg, Out: dest, Files: *files})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "xairrosx build: %v\n", err)
 		return exitTool
@@ -81,6 +82,7 @@ func kernelRun(args []string) int {
 	machine := fs.String("machine", qemu.DefaultMachine, "QEMU machine `TYPE`: "+strings.Join(qemu.Machines, ", "))
 	var env multiFlag
 	fs.Var(&env, "env", "pass `NAME=VALUE` to the guest's environment (repeatable); nothing else is passed")
+	files := fs.String("files", "", "pack `DIR` into the image as its read-only root file system (when building PKG)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: xairrosx run [flags] PKG|IMAGE [-- ARGS...]
 
@@ -129,7 +131,7 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 		return usageError(fs, "-machine %q: want one of %s", *machine, strings.Join(qemu.Machines, ", "))
 	}
 
-	img, argv0, cleanup, err := imageFor(target, *gdb)
+	img, argv0, cleanup, err := imageFor(target, *files, *gdb)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "xairrosx run: %v\n", err)
 		return exitTool
@@ -193,7 +195,7 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 // package that it builds into a temporary image), the guest's os.Args[0]
 // and a function that removes what it built. With keep the image of a
 // package stays on disk (for a debugger).
-func imageFor(target string, keep bool) (img, argv0 string, cleanup func(), err error) {
+func imageFor(target, files string, keep bool) (img, argv0 string, cleanup func(), err error) {
 	nop := func() {}
 	if isELF(target) {
 		return target, filepath.Base(target), nop, nil
@@ -203,7 +205,7 @@ func imageFor(target string, keep bool) (img, argv0 string, cleanup func(), err 
 		return "", "", nop, err
 	}
 	img = filepath.Join(dir, "image.img")
-	pkg, err := image.Build(image.Options{Pkg: target, Out: img})
+	pkg, err := image.Build(image.Options{Pkg: target, Out: img, Files: files})
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", "", nop, err

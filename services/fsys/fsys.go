@@ -9,33 +9,69 @@
 package fsys
 
 import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/xairrosx/xairrosx/fs/initfs"
 
 	"github.com/xairrosx/xairrosx/fs/tmpfs"
 	"github.com/xairrosx/xairrosx/fs/vfs"
 	"github.com/xairrosx/xairrosx/kernel"
 )
 
-// FS is the file system the service serves (nil on a Linux host).
+// FS is the file system the service serves (nil on a Linux host, and until
+// the first forwarded call).
 var FS *vfs.FS
+
+var (
+	setup  sync.Once
+	initFS string // tar archive of the initial root, from SetInitFS
+)
+
+// SetInitFS gives the service the initial root file system, a tar archive
+// that xairrosx build -files packs into the image; it is mounted read-only as
+// /. The generated code of the image calls it from the main package's init.
+func SetInitFS(tar string) { initFS = tar }
 
 func init() {
 	if !kernel.Running() {
 		return
 	}
+	// Mounting waits for the first call, so that the main package's init
+	// (which runs after this one) can hand over the initial root first.
+	kernel.Serve(func(r *kernel.Request) (int64, int64) {
+		setup.Do(mountAll)
+		return serve(r)
+	})
+}
+
+// mountAll builds the file-system tree: the initial root (or an in-memory
+// one), an in-memory /tmp, and /proc and /sys.
+func mountAll() {
 	FS = vfs.New()
-	mustMount := func(path string, b vfs.Backend) {
-		if e := FS.Mkdirat(vfs.AtFDCWD, path, 0o755); e != 0 && e != syscall.EEXIST {
-			panic("fsys: mkdir " + path + ": " + e.Error())
+	if initFS != "" {
+		root, err := initfs.FromTar(strings.NewReader(initFS))
+		if err == nil {
+			err = FS.Mount("/", root)
 		}
-		if err := FS.Mount(path, b); err != nil {
-			panic("fsys: mount " + path + ": " + err.Error())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "xairrosx: initial file system not mounted:", err)
 		}
 	}
-	mustMount("/tmp", tmpfs.New(tmpfs.Options{}))
-	mustMount("/proc", newProc())
-	mustMount("/sys", newSys())
-	kernel.Serve(serve)
+	mount := func(path string, b vfs.Backend) {
+		if e := FS.Mkdirat(vfs.AtFDCWD, path, 0o755); e != 0 && e != syscall.EEXIST && e != syscall.EROFS {
+			fmt.Fprintf(os.Stderr, "xairrosx: mkdir %s: %v\n", path, e)
+		}
+		if err := FS.Mount(path, b); err != nil {
+			fmt.Fprintf(os.Stderr, "xairrosx: mount %s: %v\n", path, err)
+		}
+	}
+	mount("/tmp", tmpfs.New(tmpfs.Options{}))
+	mount("/proc", newProc())
+	mount("/sys", newSys())
 }
 
 func str(a uint64) string           { return kernel.UserString(a) }

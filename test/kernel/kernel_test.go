@@ -22,12 +22,22 @@ import (
 // given command line, returning the console output and the result.
 func boot(t *testing.T, pkg, cmdline string) (string, qemu.Result) {
 	t.Helper()
+	return bootFiles(t, pkg, "", cmdline)
+}
+
+// bootFiles is boot with files (a directory relative to the repository
+// root) packed into the image as its root file system.
+func bootFiles(t *testing.T, pkg, files, cmdline string) (string, qemu.Result) {
+	t.Helper()
 	root, err := image.FindRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	img := filepath.Join(t.TempDir(), "k.img")
-	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root}); err != nil {
+	if files != "" {
+		files = filepath.Join(root, files)
+	}
+	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -135,4 +145,23 @@ func TestInferenceMatchesHost(t *testing.T) {
 // in-memory file system) and requires the same output.
 func TestFilesMatchHost(t *testing.T) {
 	matchHost(t, "test/kernel/testdata/files")
+}
+
+// TestInitialFileSystem packs a directory into the image (xairrosx build
+// -files) and reads it back in the guest as a read-only root.
+func TestInitialFileSystem(t *testing.T) {
+	out, res := bootFiles(t, "test/kernel/testdata/initfs/prog", "test/kernel/testdata/initfs/root", "xairrosx.argv0=prog --")
+	if res.Status != 0 {
+		t.Fatalf("status %d:\n%s", res.Status, out)
+	}
+	want := `read /config.json: <nil>
+decode: <nil> xairrosx 4
+through the symlink: "hello from the image\n" <nil>
+entry hello.txt false
+writing the root is refused with EROFS: true
+writing /tmp: <nil>
+`
+	if out != want {
+		t.Errorf("guest printed:\n%s\nwant:\n%s", out, want)
+	}
 }
