@@ -55,7 +55,7 @@ func (f *FS) Fchmodat(dir Handle, path string, mode uint32, flags int) syscall.E
 	if flags&^AtSymlinkNofollow != 0 {
 		return syscall.EINVAL
 	}
-	r, e := f.walk(dir, path, flags&AtSymlinkNofollow == 0)
+	r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 	if e != 0 {
 		return e
 	}
@@ -93,7 +93,7 @@ func (f *FS) Utimensat(dir Handle, path string, times *[2]syscall.Timespec, flag
 			l = d.loc
 		}
 	} else {
-		r, e := f.walk(dir, path, flags&AtSymlinkNofollow == 0)
+		r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 		if e != 0 {
 			return e
 		}
@@ -154,7 +154,7 @@ func (f *FS) Access(dir Handle, path string, mode uint32, flags int) syscall.Err
 			l = d.loc
 		}
 	} else {
-		r, e := f.walk(dir, path, flags&AtSymlinkNofollow == 0)
+		r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 		if e != 0 {
 			return e
 		}
@@ -185,7 +185,7 @@ func (f *FS) statfs(m *mount, st *syscall.Statfs_t) {
 func (f *FS) Statfs(path string, st *syscall.Statfs_t) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	r, e := f.walk(AtFDCWD, path, true)
+	r, e := f.walk(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}

@@ -32,6 +32,9 @@ func (f *FS) Getdents64(h Handle, buf []byte) (int, syscall.Errno) {
 	if d.pipe != nil || !d.loc.isDir() {
 		return 0, syscall.ENOTDIR
 	}
+	if d.loc.attr().Nlink == 0 {
+		return 0, syscall.ENOENT // removed directory
+	}
 	if !d.dirValid {
 		list, e := f.snapshot(d.loc)
 		if e != 0 {
@@ -90,7 +93,7 @@ func isEmpty(l loc) (bool, syscall.Errno) {
 func (f *FS) Mkdirat(dir Handle, path string, mode uint32) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	r, e := f.walk(dir, path, false)
+	r, e := f.walk(dir, path, neverFollow)
 	if e != 0 {
 		return e
 	}
@@ -111,7 +114,7 @@ func (f *FS) Unlinkat(dir Handle, path string, flags int) syscall.Errno {
 	if flags&^AtRemoveDir != 0 {
 		return syscall.EINVAL
 	}
-	r, e := f.walk(dir, path, false)
+	r, e := f.walk(dir, path, neverFollow)
 	if e != 0 {
 		return e
 	}
@@ -149,6 +152,8 @@ func (f *FS) Unlinkat(dir Handle, path string, flags int) syscall.Errno {
 		}
 	} else if l.isDir() {
 		return syscall.EISDIR
+	} else if r.slash {
+		return syscall.ENOTDIR
 	}
 	return r.parent.n.Remove(r.name)
 }
@@ -157,11 +162,11 @@ func (f *FS) Unlinkat(dir Handle, path string, flags int) syscall.Errno {
 func (f *FS) Renameat(odir Handle, opath string, ndir Handle, npath string) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	o, e := f.walk(odir, opath, false)
+	o, e := f.walk(odir, opath, neverFollow)
 	if e != 0 {
 		return e
 	}
-	n, e := f.walk(ndir, npath, false)
+	n, e := f.walk(ndir, npath, neverFollow)
 	if e != 0 {
 		return e
 	}
@@ -201,6 +206,9 @@ func (f *FS) Renameat(odir Handle, opath string, ndir Handle, npath string) sysc
 		}
 	}
 	if dst := n.node; dst.n != nil {
+		if n.slash && !dst.isDir() {
+			return syscall.ENOTDIR
+		}
 		if dst.same(src) {
 			return 0
 		}
@@ -240,7 +248,7 @@ func (f *FS) Linkat(odir Handle, opath string, ndir Handle, npath string, flags 
 		}
 		src = d.loc
 	} else {
-		o, e := f.walk(odir, opath, flags&AtSymlinkFollow != 0)
+		o, e := f.walk(odir, opath, followIf(flags&AtSymlinkFollow != 0))
 		if e != 0 {
 			return e
 		}
@@ -249,7 +257,7 @@ func (f *FS) Linkat(odir Handle, opath string, ndir Handle, npath string, flags 
 		}
 		src = o.node
 	}
-	n, e := f.walk(ndir, npath, false)
+	n, e := f.walk(ndir, npath, neverFollow)
 	if e != 0 {
 		return e
 	}
@@ -284,7 +292,7 @@ func (f *FS) Symlinkat(target string, dir Handle, path string) syscall.Errno {
 	if len(target) >= PathMax {
 		return syscall.ENAMETOOLONG
 	}
-	r, e := f.walk(dir, path, false)
+	r, e := f.walk(dir, path, neverFollow)
 	if e != 0 {
 		return e
 	}
@@ -323,7 +331,7 @@ func (f *FS) Readlinkat(dir Handle, path string, buf []byte) (int, syscall.Errno
 		}
 		l = d.loc
 	} else {
-		r, e := f.walk(dir, path, false)
+		r, e := f.walk(dir, path, noFollow)
 		if e != 0 {
 			return 0, e
 		}
@@ -346,7 +354,7 @@ func (f *FS) Readlinkat(dir Handle, path string, buf []byte) (int, syscall.Errno
 func (f *FS) Chdir(path string) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	r, e := f.walk(AtFDCWD, path, true)
+	r, e := f.walk(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"math"
+	"strings"
 	"syscall"
 
 	"github.com/xairrosx/xairrosx/fs/backend"
@@ -69,10 +70,19 @@ func (f *FS) Openat(dir Handle, path string, flags int, mode uint32) (Handle, sy
 	}
 	creat := flags&syscall.O_CREAT != 0
 	excl := creat && flags&syscall.O_EXCL != 0
-	follow := flags&syscall.O_NOFOLLOW == 0 && !excl
-	r, e := f.walk(dir, path, follow)
+	if creat && flags&syscall.O_DIRECTORY != 0 {
+		return -1, syscall.EINVAL
+	}
+	how := followIf(flags&syscall.O_NOFOLLOW == 0 && !excl)
+	if creat && strings.HasSuffix(path, "/") {
+		how = neverFollow
+	}
+	r, e := f.walk(dir, path, how)
 	if e != 0 {
 		return -1, e
+	}
+	if creat && r.slash {
+		return -1, syscall.EISDIR
 	}
 	l := r.node
 	if l.n == nil {
@@ -94,18 +104,20 @@ func (f *FS) Openat(dir Handle, path string, flags int, mode uint32) (Handle, sy
 		if excl {
 			return -1, syscall.EEXIST
 		}
-		switch l.typ() {
-		case backend.TypeLink:
-			if flags&OPath == 0 {
+		if creat && l.isDir() {
+			return -1, syscall.EISDIR
+		}
+		if flags&syscall.O_DIRECTORY != 0 && !l.isDir() {
+			return -1, syscall.ENOTDIR
+		}
+		if flags&OPath == 0 {
+			switch l.typ() {
+			case backend.TypeLink:
 				return -1, syscall.ELOOP
-			}
-		case backend.TypeDir:
-			if flags&OPath == 0 && (creat || flags&syscall.O_ACCMODE != syscall.O_RDONLY) {
-				return -1, syscall.EISDIR
-			}
-		default:
-			if flags&syscall.O_DIRECTORY != 0 {
-				return -1, syscall.ENOTDIR
+			case backend.TypeDir:
+				if flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0 {
+					return -1, syscall.EISDIR
+				}
 			}
 		}
 		if flags&OPath == 0 {
@@ -395,7 +407,7 @@ func (f *FS) Fstatat(dir Handle, path string, st *syscall.Stat_t, flags int) sys
 		f.statDesc(d, st)
 		return 0
 	}
-	r, e := f.walk(dir, path, flags&AtSymlinkNofollow == 0)
+	r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 	if e != 0 {
 		return e
 	}
@@ -468,9 +480,6 @@ func (f *FS) Ftruncate(h Handle, size int64) syscall.Errno {
 	if size < 0 {
 		return syscall.EINVAL
 	}
-	if d.flags&syscall.O_APPEND != 0 {
-		return syscall.EPERM
-	}
 	if d.loc.m.ro {
 		return syscall.EROFS
 	}
@@ -484,7 +493,7 @@ func (f *FS) Truncate(path string, size int64) syscall.Errno {
 	if size < 0 {
 		return syscall.EINVAL
 	}
-	r, e := f.walk(AtFDCWD, path, true)
+	r, e := f.walk(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}

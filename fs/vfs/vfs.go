@@ -243,7 +243,7 @@ func (f *FS) mkdirAll(path string) (loc, syscall.Errno) {
 		if c == "" || c == "." {
 			continue
 		}
-		r, e := f.resolve(cur, c, true)
+		r, e := f.resolve(cur, c, follow)
 		if e != 0 {
 			return loc{}, e
 		}

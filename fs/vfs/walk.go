@@ -6,6 +6,21 @@ import (
 	"github.com/xairrosx/xairrosx/fs/backend"
 )
 
+// How the last component of a path is treated when it is a symbolic link.
+const (
+	noFollow    = 0 // lstat, O_NOFOLLOW: not followed, unless the path ends in '/'
+	follow      = 1 // stat, open: followed
+	neverFollow = 2 // unlink, rmdir, rename, mkdir, symlink, link: never followed
+)
+
+// followIf returns follow when b is true, else noFollow.
+func followIf(b bool) int {
+	if b {
+		return follow
+	}
+	return noFollow
+}
+
 // walkResult is the outcome of resolving a path.
 type walkResult struct {
 	parent loc    // directory holding the last component
@@ -34,7 +49,7 @@ func (f *FS) start(dir Handle, path string) (loc, syscall.Errno) {
 }
 
 // walk resolves path relative to dir.
-func (f *FS) walk(dir Handle, path string, follow bool) (walkResult, syscall.Errno) {
+func (f *FS) walk(dir Handle, path string, how int) (walkResult, syscall.Errno) {
 	if path == "" {
 		return walkResult{}, syscall.ENOENT
 	}
@@ -46,16 +61,16 @@ func (f *FS) walk(dir Handle, path string, follow bool) (walkResult, syscall.Err
 		return walkResult{}, e
 	}
 	links := 0
-	return f.resolveN(s, path, follow, &links)
+	return f.resolveN(s, path, how, &links)
 }
 
 // resolve resolves path from start.
-func (f *FS) resolve(start loc, path string, follow bool) (walkResult, syscall.Errno) {
+func (f *FS) resolve(start loc, path string, how int) (walkResult, syscall.Errno) {
 	links := 0
-	return f.resolveN(start, path, follow, &links)
+	return f.resolveN(start, path, how, &links)
 }
 
-func (f *FS) resolveN(start loc, path string, follow bool, links *int) (walkResult, syscall.Errno) {
+func (f *FS) resolveN(start loc, path string, how int, links *int) (walkResult, syscall.Errno) {
 	if path == "" {
 		return walkResult{}, syscall.ENOENT
 	}
@@ -118,7 +133,7 @@ func (f *FS) resolveN(start loc, path string, follow bool, links *int) (walkResu
 		if e != 0 {
 			return walkResult{}, e
 		}
-		if child.typ() == backend.TypeLink && (!last || follow || slash) {
+		if child.typ() == backend.TypeLink && (!last || how == follow || (slash && how == noFollow)) {
 			*links++
 			if *links > MaxSymlinks {
 				return walkResult{}, syscall.ELOOP
@@ -131,9 +146,9 @@ func (f *FS) resolveN(start loc, path string, follow bool, links *int) (walkResu
 				if slash {
 					target += "/"
 				}
-				return f.resolveN(cur, target, true, links)
+				return f.resolveN(cur, target, follow, links)
 			}
-			r, e := f.resolveN(cur, target, true, links)
+			r, e := f.resolveN(cur, target, follow, links)
 			if e != 0 {
 				return walkResult{}, e
 			}
@@ -144,7 +159,7 @@ func (f *FS) resolveN(start loc, path string, follow bool, links *int) (walkResu
 			continue
 		}
 		if last {
-			if slash && child.typ() != backend.TypeDir {
+			if slash && how != neverFollow && child.typ() != backend.TypeDir {
 				return walkResult{}, syscall.ENOTDIR
 			}
 			return walkResult{parent: cur, name: c, node: child, slash: slash}, 0
