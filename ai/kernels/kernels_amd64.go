@@ -73,3 +73,15 @@ func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
 //
 //go:noescape
 func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
+
+// erfAVX2 evaluates Erf32's rational approximation on n floats (n a
+// positive multiple of 8) with the vector constants at c.
+//
+//go:noescape
+func erfAVX2(dst, src *float32, n int, c *[8]float32)
+
+// expAVX2 evaluates Exp32's polynomial on n floats (n a positive multiple
+// of 8) with the vector constants at c.
+//
+//go:noescape
+func expAVX2(dst, src *float32, n int, c *[8]float32)

@@ -391,3 +391,84 @@ loop:
 	VMOVDQU Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// func erfAVX2(dst, src *float32, n int, c *[8]float32)
+// c: 14 vector constants: -4, 4, P[0..6], Q[0..4] (see fastmath.go).
+TEXT ·erfAVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    n+16(FP), CX
+	MOVQ    c+24(FP), R8
+	VMOVUPS 0(R8), Y14         // -4
+	VMOVUPS 32(R8), Y15        // 4
+
+loop:
+	VMOVUPS     (SI), Y0
+	VMAXPS      Y14, Y0, Y0    // clamp to [-4, 4]
+	VMINPS      Y15, Y0, Y0
+	VMULPS      Y0, Y0, Y1     // x²
+	VMOVUPS     64(R8), Y2     // p = P0
+	VFMADD213PS 96(R8), Y1, Y2 // p = x²·p + P1
+	VFMADD213PS 128(R8), Y1, Y2
+	VFMADD213PS 160(R8), Y1, Y2
+	VFMADD213PS 192(R8), Y1, Y2
+	VFMADD213PS 224(R8), Y1, Y2
+	VFMADD213PS 256(R8), Y1, Y2
+	VMULPS      Y0, Y2, Y2     // p = x·p
+	VMOVUPS     288(R8), Y3    // q = Q0
+	VFMADD213PS 320(R8), Y1, Y3
+	VFMADD213PS 352(R8), Y1, Y3
+	VFMADD213PS 384(R8), Y1, Y3
+	VFMADD213PS 416(R8), Y1, Y3
+	VDIVPS      Y3, Y2, Y2     // p / q
+	VMOVUPS     Y2, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JNZ         loop
+	VZEROUPPER
+	RET
+
+// func expAVX2(dst, src *float32, n int, c *[8]float32)
+// c: 13 vector constants: lo, hi, log2(e), 0.5, C1, C2, P[0..5], 1.
+TEXT ·expAVX2(SB), NOSPLIT, $0-32
+	MOVQ     dst+0(FP), DI
+	MOVQ     src+8(FP), SI
+	MOVQ     n+16(FP), CX
+	MOVQ     c+24(FP), R8
+	VMOVUPS  0(R8), Y14        // lo
+	VMOVUPS  32(R8), Y15       // hi
+	VPCMPEQD Y13, Y13, Y13
+	VPSRLD   $25, Y13, Y13     // 127 in each int32 lane
+	VMOVUPS  128(R8), Y12      // C1
+	VMOVUPS  160(R8), Y11      // C2
+
+loop:
+	VMOVUPS      (SI), Y0
+	VMAXPS       Y14, Y0, Y0
+	VMINPS       Y15, Y0, Y0
+	VMOVUPS      64(R8), Y1    // log2(e)
+	VFMADD213PS  96(R8), Y0, Y1 // t = x·log2(e) + 0.5
+	VROUNDPS     $1, Y1, Y1    // fx = floor(t)
+	VFNMADD231PS Y12, Y1, Y0   // x -= fx·C1
+	VFNMADD231PS Y11, Y1, Y0   // x -= fx·C2
+	VMULPS       Y0, Y0, Y2    // z = x²
+	VMOVUPS      192(R8), Y3   // y = P0
+	VFMADD213PS  224(R8), Y0, Y3
+	VFMADD213PS  256(R8), Y0, Y3
+	VFMADD213PS  288(R8), Y0, Y3
+	VFMADD213PS  320(R8), Y0, Y3
+	VFMADD213PS  352(R8), Y0, Y3
+	VFMADD213PS  Y0, Y2, Y3    // y = z·y + x
+	VADDPS       384(R8), Y3, Y3 // y += 1
+	VCVTPS2DQ    Y1, Y1        // fx as int32
+	VPADDD       Y13, Y1, Y1   // + 127
+	VPSLLD       $23, Y1, Y1   // 2^fx as float32 bits
+	VMULPS       Y1, Y3, Y3
+	VMOVUPS      Y3, (DI)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JNZ          loop
+	VZEROUPPER
+	RET

@@ -11,3 +11,5 @@ func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32) { panic("unreac
 
 func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { panic("unreachable") }
 func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { panic("unreachable") }
+func erfAVX2(dst, src *float32, n int, c *[8]float32)                      { panic("unreachable") }
+func expAVX2(dst, src *float32, n int, c *[8]float32)                      { panic("unreachable") }

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/xairrosx/xairrosx/ai/kernels"
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
 
@@ -28,13 +29,13 @@ func unaryF32(op string) func(float32) float32 {
 			return 0
 		}
 	case "Erf":
-		return erff
+		return kernels.Erf32
 	case "Tanh":
 		return func(x float32) float32 { return float32(math.Tanh(float64(x))) }
 	case "Sigmoid":
-		return func(x float32) float32 { return 1 / (1 + expf(-x)) }
+		return func(x float32) float32 { return 1 / (1 + kernels.Exp32(-x)) }
 	case "Exp":
-		return expf
+		return kernels.Exp32
 	case "Log":
 		return func(x float32) float32 { return float32(math.Log(float64(x))) }
 	case "Sqrt":
@@ -48,7 +49,7 @@ func unaryF32(op string) func(float32) float32 {
 	case "Identity":
 		return func(x float32) float32 { return x }
 	case "Gelu/none":
-		return func(x float32) float32 { return 0.5 * x * (1 + erff(x*(1/math.Sqrt2))) }
+		return func(x float32) float32 { return 0.5 * x * (1 + kernels.Erf32(x*(1/math.Sqrt2))) }
 	case "Gelu/tanh":
 		return func(x float32) float32 {
 			v := float64(x)
@@ -77,20 +78,10 @@ func buildUnary(b *Build, op string) error {
 		}
 		switch op { // hot paths: no indirect call per element
 		case "Erf":
-			b.Run = func(in, out []*tensor.Tensor) {
-				x, y := in[0].F32()[:n], out[0].F32()[:n]
-				for i, v := range x {
-					y[i] = erff(v)
-				}
-			}
+			b.Run = func(in, out []*tensor.Tensor) { kernels.ErfF32(out[0].F32()[:n], in[0].F32()[:n]) }
 			return nil
 		case "Exp":
-			b.Run = func(in, out []*tensor.Tensor) {
-				x, y := in[0].F32()[:n], out[0].F32()[:n]
-				for i, v := range x {
-					y[i] = expf(v)
-				}
-			}
+			b.Run = func(in, out []*tensor.Tensor) { kernels.ExpF32(out[0].F32()[:n], in[0].F32()[:n]) }
 			return nil
 		}
 		if op == "Relu" { // hot path: keep it free of indirect calls

@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/xairrosx/xairrosx/ai/kernels"
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
 
@@ -47,10 +48,21 @@ func buildSoftmax(b *Build) error {
 				mx = max(mx, src[base+i*inner])
 			}
 			var sum float64
-			for i := 0; i < len_; i++ {
-				e := expf(src[base+i*inner] - mx)
-				dst[base+i*inner] = e
-				sum += float64(e)
+			if inner == 1 { // contiguous: subtract the max, then exp eight at a time
+				d := dst[base : base+len_]
+				for i, v := range src[base : base+len_] {
+					d[i] = v - mx
+				}
+				kernels.ExpF32(d, d)
+				for _, e := range d {
+					sum += float64(e)
+				}
+			} else {
+				for i := 0; i < len_; i++ {
+					e := kernels.Exp32(src[base+i*inner] - mx)
+					dst[base+i*inner] = e
+					sum += float64(e)
+				}
 			}
 			inv := float32(1 / sum)
 			for i := 0; i < len_; i++ {
