@@ -2,8 +2,9 @@
 # bench-chain.sh prints the chain node's benchmark tables (make bench):
 #   1. signature checks of a 1,000-tx block: curve25519-voi batch vs
 #      one-by-one (voi and stdlib crypto/ed25519), with ratios;
-#   2. validation of a 1,000-transfer block in the ABCI app, and MNIST int8
-#      inference transactions per second of block execution;
+#   2. validation of a 1,000-transfer block in the ABCI app, MNIST int8
+#      inference transactions and token-contract calls (interpreter and
+#      compiler: gas/s) per second of block execution;
 #   3. committed transfers per second and submit-to-commit latency on a
 #      loopback testnet of 1 and of 4 validator processes.
 # Contract gas/s (interpreter vs compiler) is in scripts/bench-contracts.sh.
@@ -29,7 +30,7 @@ awk '
 	}' "$tmp/sig.txt"
 
 echo "== chain: block validation and inference in the ABCI app (one core)"
-go test -run '^$' -bench 'ValidateBlock1000|InferTx' -benchtime 10x ./chain/app/ | grep '^Benchmark' || true
+go test -run '^$' -bench 'ValidateBlock1000|InferTx|ContractCallTx' -benchtime 10x ./chain/app/ | grep '^Benchmark' || true
 echo
 
 echo "== chain: committed transfers on loopback testnets (all nodes on this machine)"

@@ -226,6 +226,13 @@ var (
 
 func wasm(t *testing.T, name string) []byte {
 	t.Helper()
+	return wasmB(t, name)
+}
+
+// wasmB returns the compiled example or test contract name, building all of
+// them once per test binary.
+func wasmB(t testing.TB, name string) []byte {
+	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "xairrosx-app-contracts")
 		if buildErr == nil {

@@ -15,8 +15,10 @@ import (
 	"github.com/xairrosx/xairrosx/ai/infer"
 	"github.com/xairrosx/xairrosx/chain/app"
 	"github.com/xairrosx/xairrosx/chain/client"
+	"github.com/xairrosx/xairrosx/chain/contracts"
 	"github.com/xairrosx/xairrosx/chain/state"
 	"github.com/xairrosx/xairrosx/chain/tx"
+	"github.com/xairrosx/xairrosx/chain/vm"
 )
 
 // benchApp returns an app whose genesis funds n senders.
@@ -113,4 +115,68 @@ func BenchmarkInferTx(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "infer-tx/s")
+}
+
+// BenchmarkContractCallTx executes blocks of 100 token-contract transfers
+// (the AssemblyScript example) on wazero's interpreter and compiler and
+// reports contract gas and call transactions per second of block execution.
+func BenchmarkContractCallTx(b *testing.B) {
+	for _, mode := range []struct {
+		name     string
+		compiler bool
+	}{{"interpreter", false}, {"compiler", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			a, ks := benchApp(b, 100, app.Config{VM: vm.Config{Compiler: mode.compiler}})
+			ctx := context.Background()
+			nonce := make([]uint64, len(ks))
+			signed := func(i int, t *tx.Tx) []byte {
+				t.ChainID, t.Nonce = chainID, nonce[i]
+				nonce[i]++
+				client.Sign(t, ks[i])
+				return t.Encode()
+			}
+			run := func(height int64, txs ...[]byte) []*abci.ExecTxResult {
+				res := a.ExecuteBlock(ctx, height, txs)
+				for i, r := range res {
+					if r.Code != 0 {
+						b.Fatalf("tx %d: %s", i, r.Log)
+					}
+				}
+				if _, _, err := a.Store().Commit(); err != nil {
+					b.Fatal(err)
+				}
+				return res
+			}
+			r := run(1, signed(0, &tx.Tx{Kind: tx.KindDeploy, Code: wasmB(b, "token")}))
+			var token tx.Address
+			copy(token[:], r[0].Data)
+			setup := [][]byte{signed(0, &tx.Tx{Kind: tx.KindCall, To: token, Method: "init", GasLimit: 1_000_000})}
+			for i := range ks {
+				setup = append(setup, signed(0, &tx.Tx{Kind: tx.KindCall, To: token, Method: "mint", GasLimit: 1_000_000,
+					Input: contracts.Enc().Bytes(addr(ks[i]).Bytes()).U64(1 << 30).Done()}))
+			}
+			run(2, setup...)
+			txs := make([][]byte, len(ks))
+			for i := range ks {
+				txs[i] = signed(i, &tx.Tx{Kind: tx.KindCall, To: token, Method: "transfer", GasLimit: 1_000_000,
+					Input: contracts.Enc().Bytes(addr(ks[(i+1)%len(ks)]).Bytes()).U64(1).Done()})
+			}
+			var gas uint64
+			n := 0
+			for b.Loop() {
+				for i, r := range a.ExecuteBlock(ctx, 3, txs) {
+					if r.Code != 0 {
+						b.Fatalf("tx %d: %s", i, r.Log)
+					}
+					gas += uint64(r.GasUsed)
+				}
+				n += len(txs)
+				b.StopTimer()
+				a.Store().Rollback()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(gas)/b.Elapsed().Seconds(), "gas/s")
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "call-tx/s")
+		})
+	}
 }
