@@ -7,7 +7,7 @@
 #      compiler: gas/s) per second of block execution;
 #   3. committed transfers per second and submit-to-commit latency on a
 #      loopback testnet of 1 and of 4 validator processes.
-# Contract gas/s (interpreter vs compiler) is in scripts/bench-contracts.sh.
+# The VM-only contract gas/s tables are in scripts/bench-contracts.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
