@@ -233,7 +233,7 @@ func TestTestnet(t *testing.T) {
 	}
 
 	// A transfer through the CLI, then a proven query through the CLI.
-	waitHeight(t, 3, 30*time.Second, cs...)
+	waitHeight(t, 3, 60*time.Second, cs...)
 	mustRun(t, "keys", "add", "alice", "--home", home0)
 	alice, _ := keys.Load(home0, "alice")
 	out := mustRun(t, "tx", "transfer", "--home", home0, "--from", "faucet", "--to", "alice", "--amount", "5000", "--node", rpc0)
@@ -259,7 +259,7 @@ func TestTestnet(t *testing.T) {
 		if r.Code != tx.CodeOK || r.Height == 0 {
 			t.Fatalf("transfer via node%d: code %d %s", i, r.Code, r.Log)
 		}
-		waitHeight(t, r.Height+1, 30*time.Second, cs...)
+		waitHeight(t, r.Height+1, 60*time.Second, cs...)
 	}
 
 	// A contract (the AssemblyScript token) deployed and called through the
@@ -268,7 +268,7 @@ func TestTestnet(t *testing.T) {
 	inference(t, home0, fmt.Sprintf("tcp://127.0.0.1:%d", base+11), rpc0)
 
 	// Bad input: each rejected by CheckTx with its code, state unchanged.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	before, err := cs[0].Get(ctx, app.AccountKey(faucet.Addr()))
 	if err != nil {
@@ -304,7 +304,7 @@ func TestTestnet(t *testing.T) {
 			t.Errorf("%s: code %d (%s), want %d", c.name, r.Code, r.Log, c.want)
 		}
 	}
-	waitHeight(t, before.Height+3, 30*time.Second, cs...)
+	waitHeight(t, before.Height+3, 60*time.Second, cs...)
 	after, err := cs[0].Get(ctx, app.AccountKey(faucet.Addr()))
 	if err != nil {
 		t.Fatal(err)
