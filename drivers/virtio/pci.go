@@ -71,7 +71,7 @@ type region struct {
 // pciLayout is where a device's structures are, relative to its BARs.
 type pciLayout struct {
 	common, notify, isr, device region
-	notifyMultiplier          uint32
+	notifyMultiplier            uint32
 }
 
 // parseCapabilities finds the first common, notify, ISR and device

@@ -39,7 +39,7 @@ func QueueLayout(size uint16) (availOff, usedOff, total int) {
 	n := int(size)
 	availOff = descSize * n
 	usedOff = (availOff + 4 + 2*n + 2 + 3) &^ 3 // flags, idx, ring, used_event
-	total = usedOff + 4 + 8*n + 2                // flags, idx, ring, avail_event
+	total = usedOff + 4 + 8*n + 2               // flags, idx, ring, avail_event
 	return
 }
 

@@ -12,7 +12,7 @@ import (
 
 func TestQueueLayout(t *testing.T) {
 	for _, c := range []struct {
-		size                 uint16
+		size               uint16
 		avail, used, total int
 	}{
 		{1, 16, 24, 38},
