@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"syscall"
+	"unsafe"
 )
 
 // The program-side API of devices.go, for drivers running as goroutines.
@@ -60,4 +61,26 @@ func MapMMIO(phys, size uintptr) error {
 	}
 	_, _, e := syscall.RawSyscall(sysMapMMIO, phys, size, 0)
 	return errnoErr(e)
+}
+
+// SetReady reports the epoll readiness (EPOLLIN, EPOLLOUT, ...) of the
+// network service's socket h; epoll waiters are woken. Level-triggered.
+func SetReady(h int32, events uint32) {
+	if booted {
+		syscall.RawSyscall(sysSvcReady, uintptr(h), uintptr(events), 0)
+	}
+}
+
+// SetSockAddr records the local (peer=false) or peer address of socket h,
+// in Linux sockaddr layout; the kernel answers getsockname and getpeername
+// from it.
+func SetSockAddr(h int32, peer bool, sockaddr []byte) {
+	if !booted || len(sockaddr) == 0 {
+		return
+	}
+	p := uintptr(0)
+	if peer {
+		p = 1
+	}
+	syscall.RawSyscall6(sysSvcSetAddr, uintptr(h), p, uintptr(unsafe.Pointer(&sockaddr[0])), uintptr(len(sockaddr)), 0, 0)
 }

@@ -12,6 +12,7 @@ const (
 	fdEpoll
 	fdPipe     // one end of a kernel pipe (ep is the pipe, end the side)
 	fdService  // served by a service goroutine through handle
+	fdSocket   // a socket of the network service (ep: socket slot)
 	fdReserved // taken for the result of a forwarded call in flight
 )
 
@@ -100,6 +101,8 @@ func readiness(fd int32) uint32 {
 		return r
 	case fdPipe:
 		return pipeReadiness(f)
+	case fdSocket:
+		return sockets[f.ep].events
 	}
 	return 0
 }
@@ -186,12 +189,12 @@ func sysEpollCtl(epfd int64, op int64, fd int64, ev uintptr) int64 {
 	return 0
 }
 
-// epollWatchesConsole reports whether instance ep watches a console
-// descriptor (whose readiness comes from outside the machine).
-func epollWatchesConsole(ep int) bool {
+// epollWatchesExternal reports whether instance ep watches a descriptor
+// whose readiness may come from outside the machine (console, sockets).
+func epollWatchesExternal(ep int) bool {
 	in := &epolls[ep]
 	for i := 0; i < in.n; i++ {
-		if f := getFile(int64(in.fd[i])); f != nil && f.kind == fdConsole {
+		if f := getFile(int64(in.fd[i])); f != nil && (f.kind == fdConsole || f.kind == fdSocket) {
 			return true
 		}
 	}
@@ -345,6 +348,8 @@ func sysClose(fd int64) int64 {
 		epolls[f.ep].used = false
 	case fdPipe:
 		pipeClose(f)
+	case fdSocket:
+		socketClose(f)
 	}
 	if fd > 2 {
 		*f = file{}
@@ -394,7 +399,7 @@ func dupFD(fd int64, min int, cloexec bool) int64 {
 	if f == nil {
 		return -_EBADF
 	}
-	if f.kind != fdConsole && f.kind != fdPipe {
+	if f.kind != fdConsole && f.kind != fdPipe && f.kind != fdSocket {
 		return -_EINVAL
 	}
 	for n := min; n < maxFDs; n++ {
@@ -404,8 +409,11 @@ func dupFD(fd int64, min int, cloexec bool) int64 {
 			if cloexec {
 				files[n].fdfl = 1
 			}
-			if f.kind == fdPipe {
+			switch f.kind {
+			case fdPipe:
 				pipes[f.ep].ends[f.end]++
+			case fdSocket:
+				sockets[f.ep].refs++
 			}
 			return int64(n)
 		}

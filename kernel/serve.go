@@ -17,20 +17,25 @@ type Handler func(r *Request) (result, extra int64)
 // Serve starts serving forwarded system calls with h. It returns at once;
 // on a Linux host it does nothing. Services (package services/fsys) call it
 // from their init functions.
-func Serve(h Handler) {
+func Serve(h Handler) { serve(classFiles, h) }
+
+// ServeNet is Serve for socket calls (package services/netsvc).
+func ServeNet(h Handler) { serve(classNet, h) }
+
+func serve(class int, h Handler) {
 	if !booted {
 		return
 	}
 	// Register before returning, so that calls made right after (by main)
 	// queue for the service instead of failing.
-	syscall.RawSyscall(sysSvcRegister, 0, 0, 0)
+	syscall.RawSyscall(sysSvcRegister, uintptr(class), 0, 0)
 	go func() {
 		// The serving thread blocks in the kernel between requests; lock it
 		// so that the goroutine keeps a thread of its own.
 		runtime.LockOSThread()
 		var reqs [16]Request
 		for {
-			n, _, e := syscall.Syscall(sysSvcWait, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), 0)
+			n, _, e := syscall.Syscall(sysSvcWait, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), uintptr(class))
 			if e == -svcIdle {
 				// Nothing can run any more (see service.go): stop
 				// serving and park, so that Go's scheduler sees every

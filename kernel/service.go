@@ -42,7 +42,17 @@ type Request struct {
 
 const requestSize = 64
 
-var servers int // services registered (sysSvcRegister)
+// Service classes: which service serves a forwarded call.
+const (
+	classFiles = 0
+	classNet   = 1
+	nclasses   = 2
+)
+
+var servers [nclasses]int // services registered per class (sysSvcRegister)
+
+// anyServers reports whether any service is registered.
+func anyServers() bool { return servers[classFiles]+servers[classNet] > 0 }
 
 // handle returns the service handle of fd, or -1.
 func handle(fd int64) int64 {
@@ -102,8 +112,8 @@ func releaseFD(fd int32) {
 
 // forward queues t's system call for the services and blocks t. It returns
 // an error without queueing if no service runs.
-func forward(t *thread, nr uint64, args [6]uint64, fds int) int64 {
-	if servers == 0 {
+func forward(t *thread, class int, nr uint64, args [6]uint64, fds int) int64 {
+	if servers[class] == 0 {
 		return -_ENOSYS
 	}
 	t.svcFD = [2]int32{-1, -1}
@@ -114,6 +124,7 @@ func forward(t *thread, nr uint64, args [6]uint64, fds int) int64 {
 		}
 	}
 	t.svcNr, t.svcArgs = nr, args
+	t.svcClass = uint32(class)
 	t.svcState = svcQueued
 	t.svcGen++
 	block(t, waitService, 0)
@@ -141,7 +152,7 @@ var idleSince int64
 // systemIdle reports whether no thread can run again unless a service does
 // something.
 func systemIdle(now int64) bool {
-	if servers == 0 {
+	if !anyServers() || asyncPending() {
 		return false
 	}
 	waiting := false
@@ -162,7 +173,7 @@ func systemIdle(now int64) bool {
 			}
 		case waitPipe:
 		case waitEpoll:
-			if t.deadline != 0 || epollWatchesConsole(int(t.waitArg)) {
+			if t.deadline != 0 || epollWatchesExternal(int(t.waitArg)) {
 				return false
 			}
 		default: // sleep, console, device interrupt, a call being served
@@ -186,7 +197,7 @@ func idleCheck(now int64) {
 	if now-idleSince < idleGrace {
 		return
 	}
-	servers = 0
+	servers = [nclasses]int{}
 	for i := 0; i < nthreads; i++ {
 		if t := &threads[i]; t.state == tsBlocked && t.wait == waitServer {
 			wake(t, svcIdle)
@@ -201,10 +212,11 @@ func feedServers() {
 		if s.state != tsBlocked || s.wait != waitServer {
 			continue
 		}
-		n := 0
+		class := uint32(s.waitArg2)
+		n := takeAsync(class, s.waitAddr, int(s.waitArg))
 		for i := 0; i < nthreads && n < int(s.waitArg); i++ {
 			c := &threads[i]
-			if c.state != tsBlocked || c.wait != waitService || c.svcState != svcQueued {
+			if c.state != tsBlocked || c.wait != waitService || c.svcState != svcQueued || c.svcClass != class {
 				continue
 			}
 			r := (*Request)(addrPtr(s.waitAddr + uintptr(n)*requestSize))
@@ -215,19 +227,19 @@ func feedServers() {
 			n++
 		}
 		if n == 0 {
-			return
+			continue
 		}
 		wake(s, int64(n))
 	}
 }
 
 // sysSvcWaitCall blocks a service thread until requests are queued.
-func sysSvcWaitCall(t *thread, buf uintptr, max int64) int64 {
-	if max <= 0 || max > 64 || !userOK(buf, uintptr(max)*requestSize, true) {
+func sysSvcWaitCall(t *thread, buf uintptr, max int64, class int64) int64 {
+	if max <= 0 || max > 64 || class < 0 || class >= nclasses || !userOK(buf, uintptr(max)*requestSize, true) {
 		return -_EINVAL
 	}
 	block(t, waitServer, 0)
-	t.waitAddr, t.waitArg = buf, uintptr(max)
+	t.waitAddr, t.waitArg, t.waitArg2 = buf, uintptr(max), uintptr(class)
 	feedServers()
 	if t.state == tsBlocked {
 		return 0
@@ -239,6 +251,9 @@ func sysSvcWaitCall(t *thread, buf uintptr, max int64) int64 {
 // sysSvcDoneCall completes the request id with result (and, for pipe2, a
 // second handle in extra).
 func sysSvcDoneCall(id uint64, result int64, extra int64) int64 {
+	if id&asyncID != 0 {
+		return 0 // nobody waits for an asynchronous request
+	}
 	i := int(id & 0xffffffff)
 	if i < 0 || i >= nthreads {
 		return -_EINVAL
@@ -263,6 +278,10 @@ func completeForwarded(c *thread, result, extra int64) int64 {
 		return result
 	}
 	switch c.svcNr {
+	case sysAccept, sysAccept4:
+		if c.svcClass == classNet {
+			return completeAccept(c, fd0, result)
+		}
 	case sysOpenat, sysOpen, sysDup, sysDup2, sysDup3, sysFcntlNr:
 		if fd0 < 0 {
 			return result
@@ -362,13 +381,16 @@ func init() {
 // any) are service descriptors. ok=false means the kernel should handle the
 // call itself.
 func tryForward(t *thread, f *amd64.Frame, nr uint64) (r int64, ok bool) {
-	if nr >= uint64(len(fwdTable)) || !fwdTable[nr].on || servers == 0 {
+	if nr >= uint64(len(fwdTable)) || !fwdTable[nr].on || !anyServers() {
 		return 0, false
 	}
 	s := &fwdTable[nr]
 	a := [6]uint64{f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9}
 	if s.fd >= 0 {
 		fd := int64(a[s.fd])
+		if f := getFile(fd); f != nil && f.kind == fdSocket {
+			return forwardSocket(t, f, fd, nr, a)
+		}
 		h := handle(fd)
 		if h < 0 {
 			return 0, false // not a service descriptor: the kernel's own
@@ -424,5 +446,8 @@ func tryForward(t *thread, f *amd64.Frame, nr uint64) (r int64, ok bool) {
 			a[5] = 1
 		}
 	}
-	return forward(t, nr, a, int(s.newfds)), true
+	if servers[classFiles] == 0 {
+		return 0, false
+	}
+	return forward(t, classFiles, nr, a, int(s.newfds)), true
 }

@@ -136,11 +136,19 @@ func doSyscall(t *thread, f *amd64.Frame) {
 	}
 	switch nr {
 	case sysSvcWait:
-		r = sysSvcWaitCall(t, uintptr(a0), int64(a1))
+		r = sysSvcWaitCall(t, uintptr(a0), int64(a1), int64(a2))
 	case sysSvcDone:
 		r = sysSvcDoneCall(a0, int64(a1), int64(a2))
 	case sysSvcRegister:
-		servers++
+		r = -_EINVAL
+		if a0 < nclasses {
+			servers[a0]++
+			r = 0
+		}
+	case sysSvcReady:
+		r = sysSvcReadyCall(int32(a0), uint32(a1))
+	case sysSvcSetAddr:
+		r = sysSvcSetAddrCall(int32(a0), a1 != 0, uintptr(a2), uintptr(a3))
 	case sysIRQWait:
 		r = sysIRQWaitCall(t, int64(a0))
 	case sysDMAAlloc:
@@ -300,7 +308,17 @@ func doSyscall(t *thread, f *amd64.Frame) {
 	case sysDup:
 		r = dupFD(int64(a0), 0, false)
 	case sysSocket:
-		r = -_EAFNOSUPPORT
+		r = sysSocketCall(int64(a0), int64(a1), int64(a2))
+	case sysGetsockname, sysGetpeername:
+		r = sysSockNameCall(int64(a0), nr == sysGetpeername, uintptr(a1), uintptr(a2))
+	case sysBind, sysListen, sysConnect, sysAccept, sysAccept4, sysSendto, sysRecvfrom,
+		sysSendmsg, sysRecvmsg, sysShutdown, sysSetsockopt, sysGetsockopt:
+		r = -_ENOTSOCK
+		if sf := getFile(int64(a0)); sf == nil {
+			r = -_EBADF
+		} else if sf.kind == fdSocket {
+			r, _ = forwardSocket(t, sf, int64(a0), nr, [6]uint64{a0, a1, a2, a3, f.R8, f.R9})
+		}
 	case sysSetTidAddress:
 		r = int64(t.tid)
 	case sysSetRobustList:

@@ -57,14 +57,16 @@ type thread struct {
 	waitArg2 uintptr
 	deadline int64 // ns of nanotime; 0 = none
 	// A forwarded system call (service.go).
-	svcState uint32 // svcNone, svcQueued, svcTaken
-	svcGen   uint32
-	svcNr    uint64
-	svcArgs  [6]uint64
-	svcFD    [2]int32 // descriptors reserved for the result, or -1
-	runStart int64
-	cpuNS    int64
-	created  int64
+	svcState      uint32 // svcNone, svcQueued, svcTaken
+	svcGen        uint32
+	svcClass      uint32
+	svcSockFamily int32 // family of the socket a forwarded call is on
+	svcNr         uint64
+	svcArgs       [6]uint64
+	svcFD         [2]int32 // descriptors reserved for the result, or -1
+	runStart      int64
+	cpuNS         int64
+	created       int64
 }
 
 var (

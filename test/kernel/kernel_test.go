@@ -165,3 +165,22 @@ writing /tmp: <nil>
 		t.Errorf("guest printed:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestSocketPlumbing drives Go's net package through the kernel's socket
+// forwarding with a stand-in network service (testdata/fakenet).
+func TestSocketPlumbing(t *testing.T) {
+	out, res := boot(t, "test/kernel/testdata/fakenet", "xairrosx.argv0=fakenet --")
+	if res.Status != 0 {
+		t.Fatalf("status %d:\n%s", res.Status, out)
+	}
+	want := `MPTCP refused, IPv6 socket made: true
+remote 10.1.2.3:7 local 10.1.2.3:49153
+echo "ping 0" <nil>
+echo "ping 1" <nil>
+echo "ping 2" <nil>
+close: <nil>
+`
+	if out != want {
+		t.Errorf("guest printed:\n%s\nwant:\n%s", out, want)
+	}
+}
