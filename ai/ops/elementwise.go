@@ -77,11 +77,17 @@ func buildUnary(b *Build, op string) error {
 			return b.Errorf("unsupported variant %s", op)
 		}
 		switch op { // hot paths: no indirect call per element
-		case "Erf":
-			b.Run = func(in, out []*tensor.Tensor) { kernels.ErfF32(out[0].F32()[:n], in[0].F32()[:n]) }
-			return nil
-		case "Exp":
-			b.Run = func(in, out []*tensor.Tensor) { kernels.ExpF32(out[0].F32()[:n], in[0].F32()[:n]) }
+		case "Erf", "Exp":
+			vec := kernels.ErfF32
+			if op == "Exp" {
+				vec = kernels.ExpF32
+			}
+			var xs, ys []float32
+			part := func(_, lo, hi int) { vec(ys[lo:hi], xs[lo:hi]) }
+			b.Run = func(in, out []*tensor.Tensor) {
+				xs, ys = in[0].F32()[:n], out[0].F32()[:n]
+				b.Group.For(n, 16384, part)
+			}
 			return nil
 		}
 		if op == "Relu" { // hot path: keep it free of indirect calls
@@ -229,8 +235,11 @@ type number interface {
 	~float32 | ~int8 | ~uint8 | ~int32 | ~int64
 }
 
-func binLoop[T number](bc *bcast, op byte, x, y, z []T) {
-	for r := 0; r < bc.outerCount; r++ {
+func binLoop[T number](bc *bcast, op byte, x, y, z []T) { binRows(bc, op, x, y, z, 0, bc.outerCount) }
+
+// binRows computes outer rows [r0, r1).
+func binRows[T number](bc *bcast, op byte, x, y, z []T, r0, r1 int) {
+	for r := r0; r < r1; r++ {
 		oa, ob := bc.offsets(r)
 		zr := z[r*bc.inner : (r+1)*bc.inner]
 		n := len(zr)
@@ -342,7 +351,23 @@ func buildBinary(b *Build, op string) error {
 	sym := map[string]byte{"Add": '+', "Sub": '-', "Mul": '*', "Div": '/'}[op]
 	switch x.DType {
 	case tensor.Float32:
-		b.Run = func(in, o []*tensor.Tensor) { binLoop(bc, sym, in[0].F32(), in[1].F32(), o[0].F32()) }
+		// Large float32 operations are split across the group's workers:
+		// equal shapes by element ranges, broadcasts by outer rows.
+		var xs, ys, zs []float32
+		total := tensor.NumElements(out)
+		flat := func(_, lo, hi int) { binSame(sym, xs[lo:hi], ys[lo:hi], zs[lo:hi]) }
+		rows := func(_, lo, hi int) { binRows(bc, sym, xs, ys, zs, lo, hi) }
+		b.Run = func(in, o []*tensor.Tensor) {
+			xs, ys, zs = in[0].F32(), in[1].F32(), o[0].F32()
+			switch {
+			case bc.flat && sym != '/':
+				b.Group.For(total, 16384, flat)
+			case !bc.flat:
+				b.Group.For(bc.outerCount, max(1, 16384/max(1, bc.inner)), rows)
+			default:
+				binLoop(bc, sym, xs, ys, zs)
+			}
+		}
 	case tensor.Int32:
 		b.Run = func(in, o []*tensor.Tensor) { binLoop(bc, sym, in[0].I32(), in[1].I32(), o[0].I32()) }
 	case tensor.Int64:
