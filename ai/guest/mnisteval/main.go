@@ -17,6 +17,7 @@ import (
 
 	"github.com/xairrosx/xairrosx/ai/eval"
 	"github.com/xairrosx/xairrosx/ai/internal/mnist"
+	"github.com/xairrosx/xairrosx/ai/kernels"
 )
 
 //go:embed mnist-8-int8.onnx
@@ -42,6 +43,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mnisteval:", err)
 		os.Exit(1)
 	}
+	_, impl := kernels.Current()
+	fmt.Printf("kernels     int8 %v\n", impl)
 	fmt.Printf("images      %d\naccuracy    %.2f%% (%d correct)\noutput hash %s\n", res.N, res.Accuracy(), res.Correct, res.Hash)
 }
 
