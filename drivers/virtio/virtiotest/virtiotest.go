@@ -39,7 +39,9 @@ type Device struct {
 	queues         map[uint16]*queue
 	irq            func(uint8)
 	held           map[int][]uint16
-	kick           chan uint16
+	pending        map[uint16]uint16 // driver ring index each queue was notified at
+	wake           chan struct{}
+	done           chan struct{}
 	once           sync.Once
 	Notifications  int
 }
@@ -96,11 +98,20 @@ func (d *Device) EnableQueue(q *virtio.Queue) (func(), error) {
 	}
 	d.queues[q.Index] = &queue{q: q}
 	i := q.Index
+	_, avail, _ := q.Addresses()
 	return func() {
+		// The device takes chains up to the index it was notified at: what
+		// the driver wrote before notifying happens before the device
+		// reads it, as the race detector can see.
+		idx := mmio.Read16(avail + 2)
 		d.mu.Lock()
 		d.Notifications++
+		d.pending[i] = idx
 		d.mu.Unlock()
-		d.kick <- i
+		select {
+		case d.wake <- struct{}{}:
+		default:
+		}
 	}, nil
 }
 
@@ -129,17 +140,33 @@ func (d *Device) OnInterrupt(fn func(isr uint8)) error {
 }
 
 func (d *Device) start() {
-	d.kick = make(chan uint16, 1024)
+	d.wake = make(chan struct{}, 1)
+	d.done = make(chan struct{})
 	d.held = map[int][]uint16{}
+	d.pending = map[uint16]uint16{}
 	go func() {
-		for i := range d.kick {
-			d.process(i)
+		for {
+			select {
+			case <-d.done:
+				return
+			case <-d.wake:
+			}
+			d.mu.Lock()
+			work := d.pending
+			d.pending = map[uint16]uint16{}
+			d.mu.Unlock()
+			for i := uint16(0); int(i) < len(d.QueueMax); i++ {
+				if idx, ok := work[i]; ok {
+					d.process(i, idx)
+				}
+			}
 		}
 	}()
 }
 
-// process takes the new chains of queue i: serves them or holds them.
-func (d *Device) process(i uint16) {
+// process takes the chains of queue i up to driver ring index idx: serves
+// them or holds them.
+func (d *Device) process(i, idx uint16) {
 	d.mu.Lock()
 	fq := d.queues[i]
 	d.mu.Unlock()
@@ -149,7 +176,6 @@ func (d *Device) process(i uint16) {
 	_, avail, _ := fq.q.Addresses()
 	served := false
 	for {
-		idx := mmio.Read16(avail + 2)
 		if idx == fq.lastAvail {
 			break
 		}
@@ -241,5 +267,5 @@ func (d *Device) HeldChains(q int) int {
 // Close stops the device goroutine.
 func (d *Device) Close() {
 	d.once.Do(d.start)
-	close(d.kick)
+	close(d.done)
 }
