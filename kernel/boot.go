@@ -72,6 +72,27 @@ func kmain(startInfo uintptr) {
 	amd64.LoadIDT()
 	amd64.SetupSyscall()
 
+	initACPI(startInfo)
+	logs("acpi: ")
+	if acpiHaveS5 {
+		logs("power-off via ")
+		if acpiPM1a != 0 {
+			logs("PM1a_CNT port ")
+			logu(uint64(acpiPM1a))
+		} else {
+			logs("sleep control register ")
+			logu(uint64(acpiSleepCtl) + uint64(acpiSleepMem))
+		}
+		logs(", S5 type ")
+		logu(uint64(acpiSlpTyp))
+	} else {
+		logs("no S5 power-off")
+	}
+	if acpiReset != 0 {
+		logs(", reset port ")
+		logu(uint64(acpiReset))
+	}
+	logs("\n")
 	calibrateTSC()
 	readRTC()
 	rngSeed()

@@ -168,34 +168,31 @@ func killedBy(sig int, f *amd64.Frame) {
 
 // exitQEMU ends the machine with the program's exit status: a control line
 // on COM2 carries the exact status, then QEMU's isa-debug-exit device (port
-// 0x501) turns (status&0x7f) into QEMU's own exit status.
+// 0x501) turns (status&0x7f) into QEMU's own exit status. Without that
+// device (a real machine) it powers off through ACPI.
 func exitQEMU(status int) {
+	exitLine(status)
+	amd64.Outw(0x501, uint16(status&0x7f))
+	// Still running: no debug-exit device. Power off through ACPI.
+	powerOff()
+	for {
+		amd64.DisableInterrupts()
+		amd64.Halt()
+	}
+}
+
+// exitLine writes the control line "XAIRROSX-EXIT status" to COM2 and lets
+// the UARTs drain.
+func exitLine(status int) {
 	const msg = "XAIRROSX-EXIT "
 	for i := 0; i < len(msg); i++ {
 		uartPut(com2, msg[i])
 	}
-	var buf [4]byte
-	n := 0
-	s := status & 0xff
-	for {
-		buf[n] = byte('0' + s%10)
-		n++
-		s /= 10
-		if s == 0 {
-			break
-		}
-	}
-	for n > 0 {
-		n--
-		uartPut(com2, buf[n])
+	var buf [20]byte
+	for _, c := range decimal(&buf, uint64(status&0xff)) {
+		uartPut(com2, c)
 	}
 	uartPut(com2, '\n')
-	// Let the UARTs drain.
 	for i := 0; i < 1<<16 && amd64.Inb(com1+uartLSR)&0x40 == 0; i++ {
-	}
-	amd64.Outw(0x501, uint16(status&0x7f))
-	for {
-		amd64.DisableInterrupts()
-		amd64.Halt()
 	}
 }

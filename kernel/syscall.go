@@ -325,6 +325,8 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = 0
 	case sysPrctl:
 		r = -_EINVAL
+	case sysRebootNumber:
+		r = sysReboot(a0, a1, a2)
 	case sysSysinfo:
 		r = sysSysinfo_(uintptr(a0))
 	case sysGetrusage:

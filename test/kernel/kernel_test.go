@@ -29,6 +29,17 @@ func boot(t *testing.T, pkg, cmdline string) (string, qemu.Result) {
 // root) packed into the image as its root file system.
 func bootFiles(t *testing.T, pkg, files, cmdline string) (string, qemu.Result) {
 	t.Helper()
+	return bootWith(t, pkg, files, "", cmdline)
+}
+
+// bootMachine is boot on a given QEMU machine type.
+func bootMachine(t *testing.T, pkg, machine, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	return bootWith(t, pkg, "", machine, cmdline)
+}
+
+func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.Result) {
+	t.Helper()
 	root, err := image.FindRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +54,7 @@ func bootFiles(t *testing.T, pkg, files, cmdline string) (string, qemu.Result) {
 	var out bytes.Buffer
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Image:   img,
+		Machine: machine,
 		Mem:     256 << 20,
 		Cmdline: cmdline,
 		Timeout: 90 * time.Second,
@@ -182,5 +194,22 @@ close: <nil>
 `
 	if out != want {
 		t.Errorf("guest printed:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestACPIPowerOff checks that reboot(2) powers the machine off through
+// ACPI: QEMU stops by itself with status 0 after the kernel's exit line. (If
+// ACPI failed, the kernel would fall back to QEMU's debug-exit device, whose
+// statuses are odd.)
+func TestACPIPowerOff(t *testing.T) {
+	for _, machine := range []string{"q35", "pc", "microvm"} {
+		for _, arg := range []string{"poweroff", "reset"} {
+			t.Run(machine+"/"+arg, func(t *testing.T) {
+				out, res := bootMachine(t, "test/kernel/testdata/poweroff", machine, "xairrosx.argv0=poweroff -- "+arg)
+				if !res.ExitLine || res.Status != 0 || res.QEMUStatus != 0 || !strings.Contains(out, "going down") || strings.Contains(out, "still running") {
+					t.Errorf("exit line %v, status %d, QEMU status %d, output:\n%s", res.ExitLine, res.Status, res.QEMUStatus, out)
+				}
+			})
+		}
 	}
 }
