@@ -1,7 +1,5 @@
 package ops
 
-import "encoding/binary"
-
 // window describes a sliding window over the spatial axes of an NC... tensor
 // (convolution and pooling): kernel size, strides, dilations and the
 // padding before and after each spatial axis, with the output size.
@@ -193,19 +191,16 @@ func gatherNHWC[T uint8 | float32](g *nhwc, src, padded, col []T, ldk int) {
 	}
 	seg := g.kw * c
 	kc := seg * g.kh
-	if b8, ok := any(col).([]uint8); ok && seg <= 8 && kc+8-seg <= ldk {
-		// Byte patches with short kernel rows: move each row as one 8-byte
-		// word. The bytes written past a row are overwritten by the next
-		// row or land in the row's K padding, whose weights are zero.
-		p8 := any(padded).([]uint8)
-		for oy := 0; oy < g.oh; oy++ {
-			for ox := 0; ox < g.ow; ox++ {
-				row := b8[(oy*g.ow+ox)*ldk : (oy*g.ow+ox+1)*ldk]
-				for ky := 0; ky < g.kh; ky++ {
-					start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * c
-					binary.LittleEndian.PutUint64(row[ky*seg:], binary.LittleEndian.Uint64(p8[start:]))
-				}
-			}
+	if seg <= 8 && kc+8-seg <= ldk {
+		// Short kernel rows: move 8 values per row as one block. Values
+		// written past a row are overwritten by the next row or land in
+		// the row's padding beyond kc, which the GEMM does not read (float)
+		// or multiplies by zero weights (int8).
+		switch cv := any(col).(type) {
+		case []float32:
+			gather8F32(g, any(padded).([]float32), cv, ldk)
+		case []uint8:
+			gather8U8(g, any(padded).([]uint8), cv, ldk)
 		}
 		return
 	}
@@ -214,14 +209,36 @@ func gatherNHWC[T uint8 | float32](g *nhwc, src, padded, col []T, ldk int) {
 			row := col[(oy*g.ow+ox)*ldk:]
 			for ky := 0; ky < g.kh; ky++ {
 				start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * c
-				d, s := row[ky*seg:(ky+1)*seg], padded[start:start+seg]
-				if seg <= 8 {
-					for i := range d {
-						d[i] = s[i]
-					}
-				} else {
-					copy(d, s)
-				}
+				copy(row[ky*seg:(ky+1)*seg], padded[start:start+seg])
+			}
+		}
+	}
+}
+
+// gather8F32 and gather8U8 are gatherNHWC's short-row loops, written per
+// element type so that the 8-value block move compiles to plain loads and
+// stores (a generic version calls memmove).
+func gather8F32(g *nhwc, padded, col []float32, ldk int) {
+	seg := g.kw * g.c
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			row := col[(oy*g.ow+ox)*ldk : (oy*g.ow+ox+1)*ldk]
+			for ky := 0; ky < g.kh; ky++ {
+				start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * g.c
+				*(*[8]float32)(row[ky*seg:]) = *(*[8]float32)(padded[start:])
+			}
+		}
+	}
+}
+
+func gather8U8(g *nhwc, padded, col []uint8, ldk int) {
+	seg := g.kw * g.c
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			row := col[(oy*g.ow+ox)*ldk : (oy*g.ow+ox+1)*ldk]
+			for ky := 0; ky < g.kh; ky++ {
+				start := ((oy*g.sh+ky)*g.pw + ox*g.sw) * g.c
+				*(*[8]uint8)(row[ky*seg:]) = *(*[8]uint8)(padded[start:])
 			}
 		}
 	}
