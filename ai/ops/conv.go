@@ -42,7 +42,7 @@ func buildConv(b *Build) error {
 	}
 	var bias []float32
 	if b.Has(2) {
-		if b.In[2].DType != tensor.Float32 || tensor.NumElements(b.In[2].Shape) != m {
+		if b.In[2].DType != tensor.Float32 || tensor.NumElements(b.In[2].Shape) != m { // [M], or [M,1,1] after fusion
 			return b.Errorf("bias %v%v does not match %d output channels", b.In[2].DType, b.In[2].Shape, m)
 		}
 	}
@@ -132,6 +132,14 @@ func buildConv(b *Build) error {
 	for i := range cbuf {
 		cbuf[i] = make([]float32, p*mg)
 	}
+	relu := false
+	switch act := b.String("xairrosx.activation", ""); act {
+	case "":
+	case "Relu":
+		relu = true
+	default:
+		return b.Errorf("fused activation %q is not supported", act)
+	}
 	scatter := func(cb, dst, bb []float32) {
 		for j := 0; j < mg; j++ {
 			var bj float32
@@ -139,6 +147,12 @@ func buildConv(b *Build) error {
 				bj = bb[j]
 			}
 			plane := dst[j*p : (j+1)*p]
+			if relu {
+				for q := range plane {
+					plane[q] = max(cb[q*mg+j]+bj, 0)
+				}
+				continue
+			}
 			for q := range plane {
 				plane[q] = cb[q*mg+j] + bj
 			}

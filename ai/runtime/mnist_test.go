@@ -144,3 +144,37 @@ func BenchmarkMNISTFloat32(b *testing.B) {
 		}
 	}
 }
+
+// TestFusionChangesNothing compiles MNIST-8 with and without Conv+Add+Relu
+// fusion: the fused program has fewer steps and bit-identical outputs.
+func TestFusionChangesNothing(t *testing.T) {
+	m, set := loadMNIST(t)
+	fused, err := xrt.Compile(m, xrt.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := xrt.Compile(m, xrt.Options{Threads: 1, NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("steps: %d fused, %d unfused", fused.Steps(), plain.Steps())
+	if fused.Steps() != plain.Steps()-4 {
+		t.Errorf("fusion removed %d steps, want 4 (two Add and two Relu)", plain.Steps()-fused.Steps())
+	}
+	for i := 0; i < 200; i++ {
+		in := imageTensor(set.Images[i])
+		a, err := fused.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range a[0].F32()[:10] {
+			if v != b[0].F32()[j] {
+				t.Fatalf("image %d logit %d: fused %v, unfused %v", i, j, v, b[0].F32()[j])
+			}
+		}
+	}
+}

@@ -29,6 +29,8 @@ type Options struct {
 	// program is compiled (for example shape tensors); such inputs become
 	// constants and are no longer inputs of the program.
 	Constants map[string]*tensor.Tensor
+	// NoFusion turns off operator fusion (Conv+Add+Relu); KeepAll implies it.
+	NoFusion bool
 	// KeepAll keeps every intermediate value alive until the end of a run
 	// (no memory reuse), so Value can read it; calibration uses it.
 	KeepAll bool
@@ -134,6 +136,18 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 		p.Inputs = append(p.Inputs, Input{Name: in.Name, DType: in.ElemType, Shape: shape})
 	}
 
+	// Fuse Conv+Add+Relu chains (on copies of the nodes).
+	nodes := g.Nodes
+	if !opt.NoFusion && !opt.KeepAll {
+		consts := map[string]*tensor.Tensor{}
+		for name, v := range vals {
+			if v.Const != nil {
+				consts[name] = v.Const
+			}
+		}
+		nodes = fuse(g, consts)
+	}
+
 	// Build every node; fold nodes whose inputs are all constant.
 	type pending struct {
 		node *onnx.Node
@@ -143,7 +157,7 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 	}
 	var plan []pending
 	memLeft := maxArena
-	for _, n := range g.Nodes {
+	for _, n := range nodes {
 		b := &ops.Build{Node: n, Opset: m.Opset(n.Domain), Group: p.group, MemLeft: &memLeft, MaxWork: opt.MaxNodeWork}
 		allConst := true
 		for _, name := range n.Inputs {
