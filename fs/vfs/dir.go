@@ -160,6 +160,19 @@ func (f *FS) Unlinkat(dir Handle, path string, flags int) syscall.Errno {
 
 // Renameat moves opath to npath, replacing what npath names.
 func (f *FS) Renameat(odir Handle, opath string, ndir Handle, npath string) syscall.Errno {
+	return f.Renameat2(odir, opath, ndir, npath, 0)
+}
+
+// RenameNoreplace is renameat2's RENAME_NOREPLACE flag.
+const RenameNoreplace = 1
+
+// Renameat2 is Renameat with renameat2(2) flags: RenameNoreplace answers
+// EEXIST when npath exists. RENAME_EXCHANGE and RENAME_WHITEOUT are not
+// supported (EINVAL).
+func (f *FS) Renameat2(odir Handle, opath string, ndir Handle, npath string, flags uint) syscall.Errno {
+	if flags&^RenameNoreplace != 0 {
+		return syscall.EINVAL
+	}
 	f.lock()
 	defer f.unlock()
 	o, e := f.walk(odir, opath, neverFollow)
@@ -206,6 +219,9 @@ func (f *FS) Renameat(odir Handle, opath string, ndir Handle, npath string) sysc
 		}
 	}
 	if dst := n.node; dst.n != nil {
+		if flags&RenameNoreplace != 0 {
+			return syscall.EEXIST
+		}
 		if n.slash && !dst.isDir() {
 			return syscall.ENOTDIR
 		}

@@ -196,8 +196,16 @@ func (f *FS) Dup(h Handle) (Handle, syscall.Errno) {
 	return f.install(d)
 }
 
-// Read reads at the description's offset and advances it.
-func (f *FS) Read(h Handle, p []byte) (int, syscall.Errno) {
+// Read reads at the description's offset and advances it. On an empty
+// pipe with a writer it blocks, unless the handle has O_NONBLOCK (EAGAIN).
+func (f *FS) Read(h Handle, p []byte) (int, syscall.Errno) { return f.read(h, p, false) }
+
+// ReadNonblock is Read that answers EAGAIN instead of blocking, whatever
+// the handle's flags: a kernel that parks the calling thread itself uses
+// it, with Readiness and SetNotify to know when to retry.
+func (f *FS) ReadNonblock(h Handle, p []byte) (int, syscall.Errno) { return f.read(h, p, true) }
+
+func (f *FS) read(h Handle, p []byte, nonblock bool) (int, syscall.Errno) {
 	f.lock()
 	defer f.unlock()
 	d := f.handles[h]
@@ -205,7 +213,7 @@ func (f *FS) Read(h Handle, p []byte) (int, syscall.Errno) {
 		return 0, syscall.EBADF
 	}
 	if d.pipe != nil {
-		return f.pipeRead(d, p)
+		return f.pipeRead(d, p, nonblock)
 	}
 	if d.loc.isDir() {
 		return 0, syscall.EISDIR
@@ -257,8 +265,14 @@ func (f *FS) writeAt(d *desc, p []byte, off int64) (int, int64, syscall.Errno) {
 }
 
 // Write writes at the description's offset (the end with O_APPEND) and
-// advances it.
-func (f *FS) Write(h Handle, p []byte) (int, syscall.Errno) {
+// advances it. On a full pipe it blocks, unless the handle has O_NONBLOCK.
+func (f *FS) Write(h Handle, p []byte) (int, syscall.Errno) { return f.write(h, p, false) }
+
+// WriteNonblock is Write that answers EAGAIN (or a short count) instead of
+// blocking, whatever the handle's flags.
+func (f *FS) WriteNonblock(h Handle, p []byte) (int, syscall.Errno) { return f.write(h, p, true) }
+
+func (f *FS) write(h Handle, p []byte, nonblock bool) (int, syscall.Errno) {
 	f.lock()
 	defer f.unlock()
 	d := f.handles[h]
@@ -266,7 +280,7 @@ func (f *FS) Write(h Handle, p []byte) (int, syscall.Errno) {
 		return 0, syscall.EBADF
 	}
 	if d.pipe != nil {
-		return f.pipeWrite(d, p)
+		return f.pipeWrite(d, p, nonblock)
 	}
 	n, end, e := f.writeAt(d, p, d.off)
 	if n > 0 || e == 0 {

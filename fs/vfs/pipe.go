@@ -72,7 +72,7 @@ func (f *FS) Pipe2(flags int) (r, w Handle, errno syscall.Errno) {
 
 // pipeRead reads what is buffered, blocking (unless O_NONBLOCK) while the
 // pipe is empty and has a writer; 0 means end of file.
-func (f *FS) pipeRead(d *desc, b []byte) (int, syscall.Errno) {
+func (f *FS) pipeRead(d *desc, b []byte, nonblock bool) (int, syscall.Errno) {
 	p := d.pipe
 	if len(b) == 0 {
 		return 0, 0
@@ -81,7 +81,7 @@ func (f *FS) pipeRead(d *desc, b []byte) (int, syscall.Errno) {
 		if p.writers == 0 {
 			return 0, 0
 		}
-		if d.flags&syscall.O_NONBLOCK != 0 {
+		if nonblock || d.flags&syscall.O_NONBLOCK != 0 {
 			return 0, syscall.EAGAIN
 		}
 		f.cond.Wait()
@@ -102,7 +102,7 @@ func (f *FS) pipeRead(d *desc, b []byte) (int, syscall.Errno) {
 // pipeWrite writes all of b, blocking (unless O_NONBLOCK) while the pipe is
 // full; writes of at most PipeBuf bytes are atomic. With no reader left it
 // answers EPIPE (the kernel raises SIGPIPE).
-func (f *FS) pipeWrite(d *desc, b []byte) (int, syscall.Errno) {
+func (f *FS) pipeWrite(d *desc, b []byte, nonblock bool) (int, syscall.Errno) {
 	p := d.pipe
 	done := 0
 	for {
@@ -125,7 +125,7 @@ func (f *FS) pipeWrite(d *desc, b []byte) (int, syscall.Errno) {
 			f.cond.Broadcast()
 			continue
 		}
-		if d.flags&syscall.O_NONBLOCK != 0 {
+		if nonblock || d.flags&syscall.O_NONBLOCK != 0 {
 			if done > 0 {
 				return done, 0
 			}

@@ -187,3 +187,37 @@ func TestFlockBlocksUntilUnlock(t *testing.T) {
 	}
 	must(t, f.Close(b))
 }
+
+func TestNonblockVariants(t *testing.T) {
+	f := New()
+	r, w, e := f.Pipe() // blocking handles
+	must(t, e)
+	if n, e := f.ReadNonblock(r, make([]byte, 4)); n != 0 || e != syscall.EAGAIN {
+		t.Fatalf("ReadNonblock on empty pipe: %d %v", n, e)
+	}
+	big := make([]byte, PipeSize+100)
+	if n, e := f.WriteNonblock(w, big); n != PipeSize || e != 0 {
+		t.Fatalf("WriteNonblock on a pipe with room: %d %v", n, e)
+	}
+	if n, e := f.WriteNonblock(w, big); n != 0 || e != syscall.EAGAIN {
+		t.Fatalf("WriteNonblock on full pipe: %d %v", n, e)
+	}
+	if fl, _ := f.GetFlags(r); fl&syscall.O_NONBLOCK != 0 {
+		t.Fatal("ReadNonblock changed the handle's flags")
+	}
+	f.Close(r)
+	f.Close(w)
+}
+
+func TestRenameNoreplace(t *testing.T) {
+	f := New()
+	must(t, f.Mkdirat(AtFDCWD, "/a", 0o755))
+	must(t, f.Mkdirat(AtFDCWD, "/b", 0o755))
+	if e := f.Renameat2(AtFDCWD, "/a", AtFDCWD, "/b", RenameNoreplace); e != syscall.EEXIST {
+		t.Fatalf("noreplace over existing: %v", e)
+	}
+	must(t, f.Renameat2(AtFDCWD, "/a", AtFDCWD, "/c", RenameNoreplace))
+	if e := f.Renameat2(AtFDCWD, "/c", AtFDCWD, "/d", 2); e != syscall.EINVAL {
+		t.Fatalf("exchange: %v", e)
+	}
+}
