@@ -71,29 +71,26 @@ func buildDynQMatMul(b *Build) error {
 				row := xs[(r0+r)*k : (r0+r+1)*k]
 				lo, hi := float32(0), float32(0)
 				for _, v := range row {
-					lo, hi = min(lo, v), max(hi, v)
+					if v < lo {
+						lo = v
+					}
+					if v > hi {
+						hi = v
+					}
 				}
 				scale := (hi - lo) / 255
-				if scale == 0 || scale != scale {
+				if !(scale > 0) || scale > math.MaxFloat32 {
 					scale = 1
 				}
 				inv := 1 / scale
 				zp := float32(math.Round(float64(-lo * inv)))
-				q := xq[w][r*ldk : r*ldk+k]
-				for i, v := range row {
-					t := v*inv + zp + 0.5
-					q[i] = uint8(min(max(t, 0), 255))
-				}
+				quantizeRow(xq[w][r*ldk:r*ldk+k], row, inv, zp+0.5)
 				rowScale[w][r], rowZP[w][r] = scale, int32(zp)
 			}
 			a := acc[w]
 			kernels.GemmU8S8Packed(0, nr, n, ldk, xq[w], ldk, panel, a, n, gs[w])
 			for r := 0; r < nr; r++ {
-				y := ys[(r0+r)*n : (r0+r+1)*n]
-				sc, izp := rowScale[w][r], rowZP[w][r]
-				for j := range y {
-					y[j] = float32(a[r*n+j]-izp*wsum[j]) * sc * scales[j]
-				}
+				dequantRow(ys[(r0+r)*n:(r0+r+1)*n], a[r*n:(r+1)*n], wsum, scales, rowScale[w][r], rowZP[w][r])
 			}
 		}
 	}
@@ -102,4 +99,29 @@ func buildDynQMatMul(b *Build) error {
 		b.Group.For(rows, 8, work)
 	}
 	return nil
+}
+
+// quantizeRow sets q[i] = clamp(x[i]·inv + off, 0, 255) truncated, where
+// off includes the zero point and 0.5 for rounding.
+func quantizeRow(q []uint8, x []float32, inv, off float32) {
+	q = q[:len(x)]
+	for i, v := range x {
+		t := v*inv + off
+		switch {
+		case t <= 0:
+			q[i] = 0
+		case t >= 255:
+			q[i] = 255
+		default:
+			q[i] = uint8(t)
+		}
+	}
+}
+
+// dequantRow sets y[j] = (acc[j] - zp·wsum[j]) · scale · scales[j].
+func dequantRow(y []float32, acc, wsum []int32, scales []float32, scale float32, zp int32) {
+	acc, wsum, scales = acc[:len(y)], wsum[:len(y)], scales[:len(y)]
+	for j := range y {
+		y[j] = float32(acc[j]-zp*wsum[j]) * scale * scales[j]
+	}
 }

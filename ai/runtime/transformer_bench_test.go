@@ -6,6 +6,7 @@ import (
 
 	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
 	"github.com/xairrosx/xairrosx/ai/onnx"
+	"github.com/xairrosx/xairrosx/ai/quant"
 	xrt "github.com/xairrosx/xairrosx/ai/runtime"
 )
 
@@ -23,6 +24,37 @@ func BenchmarkTransformerBatch1(b *testing.B) {
 		b.Fatal(err)
 	}
 	p, err := xrt.Compile(m, xrt.Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := p.Run(transformerInput(1, 1)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Exec()
+	}
+}
+
+func BenchmarkTransformerDynamicInt8Batch1(b *testing.B) {
+	path, err := testmodels.Transformer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := onnx.Load(buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	qm, _, err := quant.QuantizeDynamic(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := xrt.Compile(qm, xrt.Options{Threads: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
