@@ -24,6 +24,7 @@
 package backend
 
 import (
+	"sort"
 	"syscall"
 	"time"
 )
@@ -137,4 +138,16 @@ type File interface {
 	WriteAt(p []byte, off int64) (int, syscall.Errno)
 	// Release ends the description; the File is not used afterwards.
 	Release()
+}
+
+// ListDir turns a directory's name -> child map into DirEntries sorted by
+// name; info gives a child's inode number and mode.
+func ListDir[N any](children map[string]N, info func(N) (ino uint64, mode uint32)) []DirEntry {
+	out := make([]DirEntry, 0, len(children))
+	for name, c := range children {
+		ino, mode := info(c)
+		out = append(out, DirEntry{Name: name, Ino: ino, Type: mode & TypeMask})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }

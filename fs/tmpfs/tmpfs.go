@@ -14,7 +14,6 @@ package tmpfs
 
 import (
 	"math"
-	"sort"
 	"syscall"
 	"time"
 
@@ -166,12 +165,7 @@ func (n *node) ReadDir() ([]backend.DirEntry, syscall.Errno) {
 	if !n.isDir() {
 		return nil, syscall.ENOTDIR
 	}
-	out := make([]backend.DirEntry, 0, len(n.children))
-	for name, c := range n.children {
-		out = append(out, backend.DirEntry{Name: name, Ino: c.ino, Type: c.mode & backend.TypeMask})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, 0
+	return backend.ListDir(n.children, func(c *node) (uint64, uint32) { return c.ino, c.mode }), 0
 }
 
 // add links child under name; the directory must be live.
@@ -417,20 +411,26 @@ func (f *file) Release() {
 	f.n = nil
 }
 
+// regular returns the file's node, checking that it is an open regular
+// file and off is not negative.
+func (f *file) regular(off int64) (*node, syscall.Errno) {
+	n := f.n
+	switch {
+	case n == nil:
+		return nil, syscall.EBADF
+	case n.isDir():
+		return nil, syscall.EISDIR
+	case n.mode&backend.TypeMask != backend.TypeReg, off < 0:
+		return nil, syscall.EINVAL
+	}
+	return n, 0
+}
+
 // ReadAt implements backend.File.ReadAt.
 func (f *file) ReadAt(p []byte, off int64) (int, syscall.Errno) {
-	n := f.n
-	if n == nil {
-		return 0, syscall.EBADF
-	}
-	if n.isDir() {
-		return 0, syscall.EISDIR
-	}
-	if n.mode&backend.TypeMask != backend.TypeReg {
-		return 0, syscall.EINVAL
-	}
-	if off < 0 {
-		return 0, syscall.EINVAL
+	n, e := f.regular(off)
+	if e != 0 {
+		return 0, e
 	}
 	if off >= n.size {
 		return 0, 0
@@ -457,18 +457,9 @@ func (f *file) ReadAt(p []byte, off int64) (int, syscall.Errno) {
 // error) when the size limit leaves no room for another page, and answers
 // ENOSPC when not one byte fits.
 func (f *file) WriteAt(p []byte, off int64) (int, syscall.Errno) {
-	n := f.n
-	if n == nil {
-		return 0, syscall.EBADF
-	}
-	if n.isDir() {
-		return 0, syscall.EISDIR
-	}
-	if n.mode&backend.TypeMask != backend.TypeReg {
-		return 0, syscall.EINVAL
-	}
-	if off < 0 {
-		return 0, syscall.EINVAL
+	n, e := f.regular(off)
+	if e != 0 {
+		return 0, e
 	}
 	if int64(len(p)) > math.MaxInt64-off {
 		return 0, syscall.EFBIG

@@ -36,9 +36,9 @@ func (f *FS) setattr(l loc, a backend.SetAttr) syscall.Errno {
 func (f *FS) Fchmod(h Handle, mode uint32) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
 	}
 	if d.pipe != nil {
 		return 0
@@ -55,18 +55,15 @@ func (f *FS) Fchmodat(dir Handle, path string, mode uint32, flags int) syscall.E
 	if flags&^AtSymlinkNofollow != 0 {
 		return syscall.EINVAL
 	}
-	r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	node, e := f.existing(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 	if e != 0 {
 		return e
 	}
-	if r.node.n == nil {
-		return syscall.ENOENT
-	}
-	if r.node.typ() == backend.TypeLink {
+	if node.typ() == backend.TypeLink {
 		return syscall.EOPNOTSUPP
 	}
 	m := mode & 0o7777
-	return f.setattr(r.node, backend.SetAttr{Mode: &m})
+	return f.setattr(node, backend.SetAttr{Mode: &m})
 }
 
 // Utimensat sets access and modification times (utimensat, futimens with
@@ -78,29 +75,9 @@ func (f *FS) Utimensat(dir Handle, path string, times *[2]syscall.Timespec, flag
 	if flags&^(AtSymlinkNofollow|AtEmptyPath) != 0 {
 		return syscall.EINVAL
 	}
-	var l loc
-	if path == "" {
-		if dir == AtFDCWD {
-			l = f.cwd
-		} else {
-			d := f.handles[dir]
-			if d == nil {
-				return syscall.EBADF
-			}
-			if d.pipe != nil {
-				return 0
-			}
-			l = d.loc
-		}
-	} else {
-		r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
-		if e != 0 {
-			return e
-		}
-		if r.node.n == nil {
-			return syscall.ENOENT
-		}
-		l = r.node
+	l, pipe, e := f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	if e != 0 || pipe {
+		return e
 	}
 	now := f.clock()
 	var a backend.SetAttr
@@ -116,7 +93,6 @@ func (f *FS) Utimensat(dir Handle, path string, times *[2]syscall.Timespec, flag
 		t := time.Unix(ts.Sec, ts.Nsec)
 		return &t, 0
 	}
-	var e syscall.Errno
 	if times == nil {
 		a.Atime, a.Mtime = &now, &now
 	} else {
@@ -142,26 +118,12 @@ func (f *FS) Access(dir Handle, path string, mode uint32, flags int) syscall.Err
 	if mode&^7 != 0 || flags&^(AtEaccess|AtSymlinkNofollow|AtEmptyPath) != 0 {
 		return syscall.EINVAL
 	}
-	var l loc
-	if path == "" && flags&AtEmptyPath != 0 {
-		if dir == AtFDCWD {
-			l = f.cwd
-		} else if d := f.handles[dir]; d == nil {
-			return syscall.EBADF
-		} else if d.pipe != nil {
-			return 0
-		} else {
-			l = d.loc
-		}
-	} else {
-		r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
-		if e != 0 {
-			return e
-		}
-		if r.node.n == nil {
-			return syscall.ENOENT
-		}
-		l = r.node
+	if path == "" && flags&AtEmptyPath == 0 {
+		return syscall.ENOENT
+	}
+	l, pipe, e := f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	if e != 0 || pipe {
+		return e
 	}
 	if mode&WOK != 0 && l.m.ro {
 		return syscall.EROFS
@@ -185,14 +147,11 @@ func (f *FS) statfs(m *mount, st *syscall.Statfs_t) {
 func (f *FS) Statfs(path string, st *syscall.Statfs_t) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	r, e := f.walk(AtFDCWD, path, follow)
+	node, e := f.existing(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}
-	if r.node.n == nil {
-		return syscall.ENOENT
-	}
-	f.statfs(r.node.m, st)
+	f.statfs(node.m, st)
 	return 0
 }
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
-
-	"github.com/xairrosx/xairrosx/fs/vfs"
 )
 
 // Benchmarks run each operation on the XairrosX FS ("vfs") and on the
@@ -16,29 +14,11 @@ func benchTargets(b *testing.B) []struct {
 	name string
 	tg   target
 } {
-	f := vfs.New()
-	if e := f.Mkdirat(vfs.AtFDCWD, "/b", 0o755); e != 0 {
-		b.Fatal(e)
-	}
-	vb, e := f.Openat(vfs.AtFDCWD, "/b", syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
-	if e != 0 {
-		b.Fatal(e)
-	}
-	hd, err := syscall.Open(b.TempDir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	host := &hostTarget{dir: hd}
-	b.Cleanup(func() {
-		for _, fd := range host.fds {
-			syscall.Close(fd)
-		}
-		syscall.Close(hd)
-	})
+	v, h := newTargets(b)
 	return []struct {
 		name string
 		tg   target
-	}{{"vfs", &vfsTarget{f: f, root: vb}}, {"host", host}}
+	}{{"vfs", v}, {"host", h}}
 }
 
 func BenchmarkWrite(b *testing.B) {

@@ -314,30 +314,11 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// XairrosX side: a tmpfs root, the script runs in /base.
-	f := vfs.New()
-	if e := f.Mkdirat(vfs.AtFDCWD, "/base", 0o755); e != 0 {
-		t.Fatal(e)
-	}
-	vb, e := f.Openat(vfs.AtFDCWD, "/base", syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
-	if e != 0 {
-		t.Fatal(e)
-	}
-	// Host side.
-	hd, err := syscall.Open(t.TempDir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := &hostTarget{dir: hd}
-	t.Cleanup(func() {
-		for _, fd := range host.fds {
-			syscall.Close(fd)
-		}
-		syscall.Close(hd)
-	})
+	v, host := newTargets(t)
+	f, vb := v.f, v.root
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
-	rv := &runner{tg: &vfsTarget{f: f, root: vb}, slots: map[string]int{}}
+	rv := &runner{tg: v, slots: map[string]int{}}
 	rh := &runner{tg: host, slots: map[string]int{}}
 	sc := bufio.NewScanner(strings.NewReader(string(script)))
 	lineNo, steps := 0, 0

@@ -25,9 +25,9 @@ const direntHeader = 19
 func (f *FS) Getdents64(h Handle, buf []byte) (int, syscall.Errno) {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return 0, syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return 0, e
 	}
 	if d.pipe != nil || !d.loc.isDir() {
 		return 0, syscall.ENOTDIR
@@ -264,24 +264,14 @@ func (f *FS) Linkat(odir Handle, opath string, ndir Handle, npath string, flags 
 		}
 		src = d.loc
 	} else {
-		o, e := f.walk(odir, opath, followIf(flags&AtSymlinkFollow != 0))
-		if e != 0 {
+		var e syscall.Errno
+		if src, e = f.existing(odir, opath, followIf(flags&AtSymlinkFollow != 0)); e != 0 {
 			return e
 		}
-		if o.node.n == nil {
-			return syscall.ENOENT
-		}
-		src = o.node
 	}
-	n, e := f.walk(ndir, npath, neverFollow)
+	n, e := f.newName(ndir, npath)
 	if e != 0 {
 		return e
-	}
-	if n.dot || n.node.n != nil {
-		return syscall.EEXIST
-	}
-	if n.slash {
-		return syscall.ENOENT
 	}
 	if src.m != n.parent.m {
 		return syscall.EXDEV
@@ -308,15 +298,9 @@ func (f *FS) Symlinkat(target string, dir Handle, path string) syscall.Errno {
 	if len(target) >= PathMax {
 		return syscall.ENAMETOOLONG
 	}
-	r, e := f.walk(dir, path, neverFollow)
+	r, e := f.newName(dir, path)
 	if e != 0 {
 		return e
-	}
-	if r.dot || r.node.n != nil {
-		return syscall.EEXIST
-	}
-	if r.slash {
-		return syscall.ENOENT
 	}
 	if r.parent.m.ro {
 		return syscall.EROFS
@@ -347,14 +331,11 @@ func (f *FS) Readlinkat(dir Handle, path string, buf []byte) (int, syscall.Errno
 		}
 		l = d.loc
 	} else {
-		r, e := f.walk(dir, path, noFollow)
+		node, e := f.existing(dir, path, noFollow)
 		if e != 0 {
 			return 0, e
 		}
-		if r.node.n == nil {
-			return 0, syscall.ENOENT
-		}
-		l = r.node
+		l = node
 	}
 	if l.typ() != backend.TypeLink {
 		return 0, syscall.EINVAL
@@ -370,17 +351,14 @@ func (f *FS) Readlinkat(dir Handle, path string, buf []byte) (int, syscall.Errno
 func (f *FS) Chdir(path string) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	r, e := f.walk(AtFDCWD, path, follow)
+	node, e := f.existing(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}
-	if r.node.n == nil {
-		return syscall.ENOENT
-	}
-	if !r.node.isDir() {
+	if !node.isDir() {
 		return syscall.ENOTDIR
 	}
-	f.cwd = r.node
+	f.cwd = node
 	return 0
 }
 

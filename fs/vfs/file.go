@@ -39,8 +39,15 @@ func (d *desc) writable() bool {
 	return d.flags&OPath == 0 && (a == syscall.O_WRONLY || a == syscall.O_RDWR)
 }
 
-// get returns the description of h, or nil.
-func (f *FS) get(h Handle) *desc { return f.handles[h] }
+// fileDesc returns h's description, or EBADF when h is not open or is an
+// O_PATH handle (good only for fstat, fchdir, close and as a directory).
+func (f *FS) fileDesc(h Handle) (*desc, syscall.Errno) {
+	d := f.handles[h]
+	if d == nil || d.flags&OPath != 0 {
+		return nil, syscall.EBADF
+	}
+	return d, 0
+}
 
 // install gives d a new Handle.
 func (f *FS) install(d *desc) (Handle, syscall.Errno) {
@@ -198,113 +205,107 @@ func (f *FS) Dup(h Handle) (Handle, syscall.Errno) {
 
 // Read reads at the description's offset and advances it. On an empty
 // pipe with a writer it blocks, unless the handle has O_NONBLOCK (EAGAIN).
-func (f *FS) Read(h Handle, p []byte) (int, syscall.Errno) { return f.read(h, p, false) }
+func (f *FS) Read(h Handle, p []byte) (int, syscall.Errno) { return f.read(h, p, 0, false, false) }
 
 // ReadNonblock is Read that answers EAGAIN instead of blocking, whatever
 // the handle's flags: a kernel that parks the calling thread itself uses
 // it, with Readiness and SetNotify to know when to retry.
-func (f *FS) ReadNonblock(h Handle, p []byte) (int, syscall.Errno) { return f.read(h, p, true) }
-
-func (f *FS) read(h Handle, p []byte, nonblock bool) (int, syscall.Errno) {
-	f.lock()
-	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || !d.readable() {
-		return 0, syscall.EBADF
-	}
-	if d.pipe != nil {
-		return f.pipeRead(d, p, nonblock)
-	}
-	if d.loc.isDir() {
-		return 0, syscall.EISDIR
-	}
-	n, e := d.file.ReadAt(p, d.off)
-	d.off += int64(n)
-	return n, e
+func (f *FS) ReadNonblock(h Handle, p []byte) (int, syscall.Errno) {
+	return f.read(h, p, 0, false, true)
 }
 
 // Pread reads at off without moving the offset.
 func (f *FS) Pread(h Handle, p []byte, off int64) (int, syscall.Errno) {
-	f.lock()
-	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || !d.readable() {
-		return 0, syscall.EBADF
-	}
-	if d.pipe != nil {
-		return 0, syscall.ESPIPE
-	}
-	if d.loc.isDir() {
-		return 0, syscall.EISDIR
-	}
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	return d.file.ReadAt(p, off)
+	return f.read(h, p, off, true, false)
 }
 
-// writeAt writes p for d at off (or at the end with O_APPEND).
-func (f *FS) writeAt(d *desc, p []byte, off int64) (int, int64, syscall.Errno) {
-	if d.loc.isDir() {
-		return 0, off, syscall.EISDIR
+// ioDesc returns the description a read or write on h goes to, checking
+// the access mode, that positional I/O is not on a pipe, that it is not a
+// directory, and that a positional offset is not negative.
+func (f *FS) ioDesc(h Handle, write, positional bool, off int64) (*desc, syscall.Errno) {
+	d := f.handles[h]
+	switch {
+	case d == nil, write && !d.writable(), !write && !d.readable():
+		return nil, syscall.EBADF
+	case d.pipe != nil && positional:
+		return nil, syscall.ESPIPE
+	case d.pipe != nil:
+		return d, 0
+	case d.loc.isDir():
+		return nil, syscall.EISDIR
+	case positional && off < 0:
+		return nil, syscall.EINVAL
 	}
-	if d.flags&syscall.O_APPEND != 0 {
-		off = d.loc.attr().Size
+	return d, 0
+}
+
+// read is Read (at the description's offset) or Pread (positional).
+func (f *FS) read(h Handle, p []byte, off int64, positional, nonblock bool) (int, syscall.Errno) {
+	f.lock()
+	defer f.unlock()
+	d, e := f.ioDesc(h, false, positional, off)
+	if e != 0 {
+		return 0, e
 	}
-	if len(p) == 0 {
-		return 0, off, 0
+	if d.pipe != nil {
+		return f.pipeRead(d, p, nonblock)
 	}
-	if int64(len(p)) > math.MaxInt64-off {
-		return 0, off, syscall.EFBIG
+	if !positional {
+		off = d.off
 	}
-	n, e := d.file.WriteAt(p, off)
-	if n == 0 && e == 0 {
-		e = syscall.ENOSPC
+	n, e := d.file.ReadAt(p, off)
+	if !positional {
+		d.off += int64(n)
 	}
-	return n, off + int64(n), e
+	return n, e
 }
 
 // Write writes at the description's offset (the end with O_APPEND) and
 // advances it. On a full pipe it blocks, unless the handle has O_NONBLOCK.
-func (f *FS) Write(h Handle, p []byte) (int, syscall.Errno) { return f.write(h, p, false) }
+func (f *FS) Write(h Handle, p []byte) (int, syscall.Errno) { return f.write(h, p, 0, false, false) }
 
 // WriteNonblock is Write that answers EAGAIN (or a short count) instead of
 // blocking, whatever the handle's flags.
-func (f *FS) WriteNonblock(h Handle, p []byte) (int, syscall.Errno) { return f.write(h, p, true) }
-
-func (f *FS) write(h Handle, p []byte, nonblock bool) (int, syscall.Errno) {
-	f.lock()
-	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || !d.writable() {
-		return 0, syscall.EBADF
-	}
-	if d.pipe != nil {
-		return f.pipeWrite(d, p, nonblock)
-	}
-	n, end, e := f.writeAt(d, p, d.off)
-	if n > 0 || e == 0 {
-		d.off = end
-	}
-	return n, e
+func (f *FS) WriteNonblock(h Handle, p []byte) (int, syscall.Errno) {
+	return f.write(h, p, 0, false, true)
 }
 
 // Pwrite writes at off without moving the offset (like Linux, O_APPEND
 // still appends).
 func (f *FS) Pwrite(h Handle, p []byte, off int64) (int, syscall.Errno) {
+	return f.write(h, p, off, true, false)
+}
+
+// write is Write (at the description's offset) or Pwrite (positional).
+func (f *FS) write(h Handle, p []byte, off int64, positional, nonblock bool) (int, syscall.Errno) {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || !d.writable() {
-		return 0, syscall.EBADF
+	d, e := f.ioDesc(h, true, positional, off)
+	if e != 0 {
+		return 0, e
 	}
 	if d.pipe != nil {
-		return 0, syscall.ESPIPE
+		return f.pipeWrite(d, p, nonblock)
 	}
-	if off < 0 {
-		return 0, syscall.EINVAL
+	if !positional {
+		off = d.off
 	}
-	n, _, e := f.writeAt(d, p, off)
+	if d.flags&syscall.O_APPEND != 0 {
+		off = d.loc.attr().Size
+	}
+	if len(p) == 0 {
+		return 0, 0
+	}
+	if int64(len(p)) > math.MaxInt64-off {
+		return 0, syscall.EFBIG
+	}
+	n, e := d.file.WriteAt(p, off)
+	if n == 0 && e == 0 {
+		e = syscall.ENOSPC
+	}
+	if !positional && (n > 0 || e == 0) {
+		d.off = off + int64(n)
+	}
 	return n, e
 }
 
@@ -313,9 +314,9 @@ func (f *FS) Pwrite(h Handle, p []byte, off int64) (int, syscall.Errno) {
 func (f *FS) Seek(h Handle, off int64, whence int) (int64, syscall.Errno) {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return 0, syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return 0, e
 	}
 	if d.pipe != nil {
 		return 0, syscall.ESPIPE
@@ -421,14 +422,11 @@ func (f *FS) Fstatat(dir Handle, path string, st *syscall.Stat_t, flags int) sys
 		f.statDesc(d, st)
 		return 0
 	}
-	r, e := f.walk(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	node, e := f.existing(dir, path, followIf(flags&AtSymlinkNofollow == 0))
 	if e != 0 {
 		return e
 	}
-	if r.node.n == nil {
-		return syscall.ENOENT
-	}
-	fill(st, r.node.m.dev, r.node.attr())
+	fill(st, node.m.dev, node.attr())
 	return 0
 }
 
@@ -456,9 +454,9 @@ func (f *FS) GetFlags(h Handle) (int, syscall.Errno) {
 func (f *FS) SetFlags(h Handle, flags int) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
 	}
 	d.flags = d.flags&^statusFlags | flags&statusFlags
 	f.dirty = true
@@ -484,9 +482,9 @@ func (f *FS) Readiness(h Handle) (readable, writable bool) {
 func (f *FS) Ftruncate(h Handle, size int64) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
 	}
 	if d.pipe != nil || d.loc.typ() != backend.TypeReg || !d.writable() {
 		return syscall.EINVAL
@@ -507,33 +505,30 @@ func (f *FS) Truncate(path string, size int64) syscall.Errno {
 	if size < 0 {
 		return syscall.EINVAL
 	}
-	r, e := f.walk(AtFDCWD, path, follow)
+	node, e := f.existing(AtFDCWD, path, follow)
 	if e != 0 {
 		return e
 	}
-	if r.node.n == nil {
-		return syscall.ENOENT
-	}
-	switch r.node.typ() {
+	switch node.typ() {
 	case backend.TypeDir:
 		return syscall.EISDIR
 	case backend.TypeReg:
 	default:
 		return syscall.EINVAL
 	}
-	if r.node.m.ro {
+	if node.m.ro {
 		return syscall.EROFS
 	}
-	return r.node.n.Truncate(size)
+	return node.n.Truncate(size)
 }
 
 // Fsync flushes an open file (fsync, fdatasync).
 func (f *FS) Fsync(h Handle) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
 	}
 	if d.pipe != nil {
 		return syscall.EINVAL

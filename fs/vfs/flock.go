@@ -28,9 +28,9 @@ func (f *FS) lockKeyOf(d *desc) lockKey {
 func (f *FS) Flock(h Handle, how int) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d := f.handles[h]
-	if d == nil || d.flags&OPath != 0 {
-		return syscall.EBADF
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
 	}
 	op := how &^ LockNB
 	if op != LockSH && op != LockEX && op != LockUN {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"syscall"
+	"testing"
 	"unsafe"
 
 	"github.com/xairrosx/xairrosx/fs/vfs"
@@ -111,6 +112,31 @@ func (v *vfsTarget) fchmodat(dir int, path string, mode uint32) syscall.Errno {
 }
 func (v *vfsTarget) faccessat(dir int, path string, mode uint32, flags int) syscall.Errno {
 	return v.f.Access(vfs.Handle(dir), path, mode, flags)
+}
+
+// newTargets returns a fresh vfs.FS target based in /base and a host
+// target based in a new temporary directory; both are closed at cleanup.
+func newTargets(tb testing.TB) (*vfsTarget, *hostTarget) {
+	f := vfs.New()
+	if e := f.Mkdirat(vfs.AtFDCWD, "/base", 0o755); e != 0 {
+		tb.Fatal(e)
+	}
+	vb, e := f.Openat(vfs.AtFDCWD, "/base", syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if e != 0 {
+		tb.Fatal(e)
+	}
+	hd, err := syscall.Open(tb.TempDir(), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	host := &hostTarget{dir: hd}
+	tb.Cleanup(func() {
+		for _, fd := range host.fds {
+			syscall.Close(fd)
+		}
+		syscall.Close(hd)
+	})
+	return &vfsTarget{f: f, root: vb}, host
 }
 
 // hostTarget runs operations on the host kernel through package syscall.

@@ -64,6 +64,50 @@ func (f *FS) walk(dir Handle, path string, how int) (walkResult, syscall.Errno) 
 	return f.resolveN(s, path, how, &links)
 }
 
+// existing resolves path to a node that must exist.
+func (f *FS) existing(dir Handle, path string, how int) (loc, syscall.Errno) {
+	r, e := f.walk(dir, path, how)
+	if e != 0 {
+		return loc{}, e
+	}
+	if r.node.n == nil {
+		return loc{}, syscall.ENOENT
+	}
+	return r.node, 0
+}
+
+// at resolves the (dir, path) pair of the *at calls: an empty path names
+// dir itself (callers check AT_EMPTY_PATH), which may be a pipe.
+func (f *FS) at(dir Handle, path string, how int) (l loc, pipe bool, e syscall.Errno) {
+	if path != "" {
+		l, e = f.existing(dir, path, how)
+		return l, false, e
+	}
+	if dir == AtFDCWD {
+		return f.cwd, false, 0
+	}
+	d := f.handles[dir]
+	if d == nil {
+		return loc{}, false, syscall.EBADF
+	}
+	return d.loc, d.pipe != nil, 0
+}
+
+// newName resolves the path of a link or symbolic link to be made: the
+// name must not exist, and a trailing slash is refused.
+func (f *FS) newName(dir Handle, path string) (walkResult, syscall.Errno) {
+	r, e := f.walk(dir, path, neverFollow)
+	switch {
+	case e != 0:
+		return r, e
+	case r.dot || r.node.n != nil:
+		return r, syscall.EEXIST
+	case r.slash:
+		return r, syscall.ENOENT
+	}
+	return r, 0
+}
+
 // resolve resolves path from start.
 func (f *FS) resolve(start loc, path string, how int) (walkResult, syscall.Errno) {
 	links := 0

@@ -8,7 +8,6 @@ package rotree
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,6 +142,19 @@ func (t *Tree) unref(n *Node) {
 	}
 }
 
+// add places a new node of mode at p; set fills it in once placed.
+func (t *Tree) add(p string, mode uint32, mtime time.Time, set func(*Node)) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.newNode(mode, mtime)
+	if err := t.put(p, n); err != nil {
+		t.inodes--
+		return err
+	}
+	set(n)
+	return nil
+}
+
 // Mkdir makes the directory p (and missing parents), or sets the mode and
 // time of an existing one.
 func (t *Tree) Mkdir(p string, perm uint32, mtime time.Time) error {
@@ -163,16 +175,10 @@ func (t *Tree) Mkdir(p string, perm uint32, mtime time.Time) error {
 
 // AddFile places a regular file at p with fixed contents data.
 func (t *Tree) AddFile(p string, perm uint32, mtime time.Time, data []byte) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := t.newNode(backend.TypeReg|perm&backend.PermMask, mtime)
-	n.data = data
-	if err := t.put(p, n); err != nil {
-		t.inodes--
-		return err
-	}
-	t.bytes += int64(len(data))
-	return nil
+	return t.add(p, backend.TypeReg|perm&backend.PermMask, mtime, func(n *Node) {
+		n.data = data
+		t.bytes += int64(len(data))
+	})
 }
 
 // AddGenerated places a regular file at p whose contents gen returns each
@@ -181,15 +187,7 @@ func (t *Tree) AddGenerated(p string, perm uint32, mtime time.Time, gen func() [
 	if gen == nil {
 		return fmt.Errorf("path %q: nil generator", p)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := t.newNode(backend.TypeReg|perm&backend.PermMask, mtime)
-	n.gen = gen
-	if err := t.put(p, n); err != nil {
-		t.inodes--
-		return err
-	}
-	return nil
+	return t.add(p, backend.TypeReg|perm&backend.PermMask, mtime, func(n *Node) { n.gen = gen })
 }
 
 // AddSymlink places a symbolic link at p; when gen is not nil it gives the
@@ -198,15 +196,7 @@ func (t *Tree) AddSymlink(p, target string, gen func() string, mtime time.Time) 
 	if target == "" && gen == nil {
 		return fmt.Errorf("path %q: empty symbolic link target", p)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := t.newNode(backend.TypeLink|0o777, mtime)
-	n.target, n.genTarget = target, gen
-	if err := t.put(p, n); err != nil {
-		t.inodes--
-		return err
-	}
-	return nil
+	return t.add(p, backend.TypeLink|0o777, mtime, func(n *Node) { n.target, n.genTarget = target, gen })
 }
 
 // AddHardLink makes p another name of the existing non-directory old.
@@ -296,12 +286,7 @@ func (n *Node) ReadDir() ([]backend.DirEntry, syscall.Errno) {
 	if n.children == nil {
 		return nil, syscall.ENOTDIR
 	}
-	out := make([]backend.DirEntry, 0, len(n.children))
-	for name, c := range n.children {
-		out = append(out, backend.DirEntry{Name: name, Ino: c.ino, Type: c.mode & backend.TypeMask})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, 0
+	return backend.ListDir(n.children, func(c *Node) (uint64, uint32) { return c.ino, c.mode }), 0
 }
 
 // Readlink implements backend.Node.Readlink.
