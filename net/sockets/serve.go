@@ -30,6 +30,7 @@ func (t *Table) Serve(nr uint64, a [6]uint64) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
+	s.confirm()
 	switch nr {
 	case syscall.SYS_BIND:
 		return res(s.bind(a[1], a[2]))
@@ -178,6 +179,7 @@ func (s *socket) accept(addr, lenp uint64) int64 {
 	}
 	n := &socket{t: s.t, h: s.t.nextAccepted.Add(1) - 1, family: s.family, typ: s.typ, proto: s.proto}
 	n.ep = ep
+	n.unconfirmed.Store(true)
 	n.publish(true)
 	s.t.add(n)
 	n.attach(ep, wq)

@@ -112,7 +112,24 @@ type socket struct {
 	mu         sync.Mutex // orders readiness reports
 	connecting bool       // a connect is in progress: publish addresses on completion
 	reported   uint32
-	first      bool
+	first      bool // report the next readiness even if unchanged
+	// unconfirmed is set on accepted sockets until the first call on their
+	// handle: the kernel may only learn the handle when accept4 completes,
+	// so what was reported before may be lost and is reported again.
+	unconfirmed atomic.Bool
+}
+
+// confirm reports an accepted socket's addresses and readiness again on
+// the first call made on its handle.
+func (s *socket) confirm() {
+	if !s.unconfirmed.Swap(false) {
+		return
+	}
+	s.mu.Lock()
+	s.publish(true)
+	s.first = true
+	s.mu.Unlock()
+	s.update()
 }
 
 // Len returns the number of open sockets.
