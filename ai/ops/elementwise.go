@@ -13,6 +13,7 @@ func init() {
 		register("", op, 1, func(b *Build) error { return buildUnary(b, op) })
 	}
 	register("", "Gelu", 20, func(b *Build) error { return buildUnary(b, "Gelu/"+b.String("approximate", "none")) })
+	register(Domain, "Gelu", 1, buildFusedGelu)
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		op := op
 		register("", op, 1, func(b *Build) error { return buildBinary(b, op) })
@@ -376,6 +377,36 @@ func buildBinary(b *Build, op string) error {
 		b.Run = func(in, o []*tensor.Tensor) { binLoop(bc, sym, in[0].U8(), in[1].U8(), o[0].U8()) }
 	case tensor.Int8:
 		b.Run = func(in, o []*tensor.Tensor) { binLoop(bc, sym, in[0].I8(), in[1].I8(), o[0].I8()) }
+	}
+	return nil
+}
+
+// buildFusedGelu is the exact GELU, 0.5·x·(1 + erf(x/√2)), that the
+// runtime's fusion pass substitutes for its five-node Erf form; it runs in
+// chunks that stay in cache, with the vector erf.
+func buildFusedGelu(b *Build) error {
+	if err := b.need(1, 1, tensor.Float32); err != nil {
+		return err
+	}
+	n := tensor.NumElements(b.In[0].Shape)
+	b.Out = []Value{{DType: tensor.Float32, Shape: clone(b.In[0].Shape)}}
+	var xs, ys []float32
+	part := func(_, lo, hi int) {
+		for c := lo; c < hi; c += 1024 {
+			e := min(hi, c+1024)
+			x, y := xs[c:e], ys[c:e]
+			for i, v := range x {
+				y[i] = v * (1 / math.Sqrt2)
+			}
+			kernels.ErfF32(y, y)
+			for i, v := range x {
+				y[i] = (v * (1 + y[i])) * 0.5
+			}
+		}
+	}
+	b.Run = func(in, out []*tensor.Tensor) {
+		xs, ys = in[0].F32()[:n], out[0].F32()[:n]
+		b.Group.For(n, 16384, part)
 	}
 	return nil
 }

@@ -37,7 +37,11 @@ func transposeInto(dst []float32, ld int, src []float32, k, n int) {
 // buildMatMul implements numpy matmul semantics for float32, with batch
 // broadcasting. Constant right-hand sides are transposed once at build time.
 func buildMatMul(b *Build) error {
-	if err := b.need(2, 2, tensor.Float32); err != nil {
+	maxIn := 2
+	if b.Int("xairrosx.bias", 0) != 0 { // a fused bias (runtime's fusion pass)
+		maxIn = 3
+	}
+	if err := b.need(2, maxIn, tensor.Float32); err != nil {
 		return err
 	}
 	a, bv := b.In[0], b.In[1]
@@ -108,6 +112,13 @@ func buildMatMul(b *Build) error {
 		packB(bv.Const.Contiguous().F32())
 	}
 	scratch := newScratch(b, k)
+	var bias []float32
+	if b.Has(2) {
+		if b.In[2].Const == nil || tensor.NumElements(b.In[2].Shape) != n {
+			return b.Errorf("fused bias must be a constant of %d values", n)
+		}
+		bias = b.In[2].Const.Contiguous().F32()[:n]
+	}
 	var xa, yc []float32
 	rows := func(w, lo, hi int) {
 		// work items are (batch, row) pairs
@@ -115,6 +126,14 @@ func buildMatMul(b *Build) error {
 			bi, r := it/m, it%m
 			end := min(m, r+(hi-it))
 			kernels.GemmPacked(r, end, n, k, xa[aOff[bi]*m*k:], k, bp[bOff[bi]*plen:], yc[bi*m*n:], n, scratch[w])
+			if bias != nil {
+				for i := r; i < end; i++ {
+					row := yc[(bi*m+i)*n : (bi*m+i+1)*n]
+					for j := range row {
+						row[j] += bias[j]
+					}
+				}
+			}
 			it += end - r
 		}
 	}

@@ -38,6 +38,16 @@ func fuse(g *onnx.Graph, consts map[string]*tensor.Tensor) []*onnx.Node {
 		if skip[n] {
 			continue
 		}
+		if n.OpType == "MatMul" && n.Domain == "" && len(n.Inputs) == 2 {
+			out = append(out, fuseMatMulBias(n, consts, single, skip))
+			continue
+		}
+		if n.OpType == "Div" && n.Domain == "" {
+			if gelu := fuseGelu(n, consts, single, skip); gelu != nil {
+				out = append(out, gelu)
+				continue
+			}
+		}
 		if n.OpType != "Conv" || n.Domain != "" || len(n.Outputs) != 1 || len(n.Inputs) < 2 {
 			out = append(out, n)
 			continue
@@ -93,4 +103,84 @@ func perChannel(shape []int, rank int) bool {
 		}
 	}
 	return true
+}
+
+// fuseMatMulBias turns MatMul(X, W) → Add(·, B) with a constant W [K, N]
+// and a constant B of N values into one MatMul carrying the bias as a third
+// input (marked by the FuseBias attribute), added in the GEMM's row loop.
+func fuseMatMulBias(n *onnx.Node, consts map[string]*tensor.Tensor, single func(string, string) *onnx.Node, skip map[*onnx.Node]bool) *onnx.Node {
+	w := consts[n.Inputs[1]]
+	add := single(n.Outputs[0], "Add")
+	if w == nil || len(w.Shape) != 2 || add == nil || len(add.Inputs) != 2 {
+		return n
+	}
+	other := add.Inputs[1]
+	if other == n.Outputs[0] {
+		other = add.Inputs[0]
+	}
+	b := consts[other]
+	if b == nil || b.DType != tensor.Float32 || b.Len() != w.Shape[1] || b.Shape[len(b.Shape)-1] != w.Shape[1] || len(b.Shape) > 2 {
+		return n
+	}
+	f := *n
+	f.Inputs = []string{n.Inputs[0], n.Inputs[1], other}
+	f.Outputs = []string{add.Outputs[0]}
+	f.Attrs = map[string]*onnx.Attr{FuseBias: onnx.IntAttr(FuseBias, 1)}
+	skip[add] = true
+	return &f
+}
+
+// FuseBias marks a MatMul whose third input is a fused bias.
+const FuseBias = "xairrosx.bias"
+
+// fuseGelu turns the exact GELU written with Erf, as exported models and
+// ai/models/make_transformer.py write it:
+//
+//	Div(x, √2) → Erf → Add(·, 1) → Mul(x, ·) → Mul(·, 0.5)
+//
+// into one ai.xairrosx/Gelu node.
+func fuseGelu(div *onnx.Node, consts map[string]*tensor.Tensor, single func(string, string) *onnx.Node, skip map[*onnx.Node]bool) *onnx.Node {
+	scalar := func(name string, want float64) bool {
+		c := consts[name]
+		if c == nil || c.DType != tensor.Float32 || c.Len() != 1 {
+			return false
+		}
+		v := float64(c.Contiguous().F32()[0])
+		return v > want*(1-1e-6) && v < want*(1+1e-6)
+	}
+	if len(div.Inputs) != 2 || !scalar(div.Inputs[1], 1.4142135623730951) {
+		return nil
+	}
+	x := div.Inputs[0]
+	erf := single(div.Outputs[0], "Erf")
+	if erf == nil {
+		return nil
+	}
+	add := single(erf.Outputs[0], "Add")
+	if add == nil || len(add.Inputs) != 2 {
+		return nil
+	}
+	if other := otherInput(add, erf.Outputs[0]); !scalar(other, 1) {
+		return nil
+	}
+	mul := single(add.Outputs[0], "Mul")
+	if mul == nil || len(mul.Inputs) != 2 || otherInput(mul, add.Outputs[0]) != x {
+		return nil
+	}
+	half := single(mul.Outputs[0], "Mul")
+	if half == nil || len(half.Inputs) != 2 || !scalar(otherInput(half, mul.Outputs[0]), 0.5) {
+		return nil
+	}
+	for _, nd := range []*onnx.Node{erf, add, mul, half} {
+		skip[nd] = true
+	}
+	return &onnx.Node{Name: div.Name + "+gelu", OpType: "Gelu", Domain: "ai.xairrosx", Index: div.Index,
+		Inputs: []string{x}, Outputs: []string{half.Outputs[0]}, Attrs: map[string]*onnx.Attr{}}
+}
+
+func otherInput(n *onnx.Node, name string) string {
+	if n.Inputs[0] == name {
+		return n.Inputs[1]
+	}
+	return n.Inputs[0]
 }

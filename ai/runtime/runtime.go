@@ -158,7 +158,11 @@ func Compile(m *onnx.Model, opt Options) (*Program, error) {
 	var plan []pending
 	memLeft := maxArena
 	for _, n := range nodes {
-		b := &ops.Build{Node: n, Opset: m.Opset(n.Domain), Group: p.group, MemLeft: &memLeft, MaxWork: opt.MaxNodeWork}
+		opset := m.Opset(n.Domain)
+		if n.Domain == ops.Domain && opset == 0 {
+			opset = 1 // a node made by the fusion pass in a model that does not import the domain
+		}
+		b := &ops.Build{Node: n, Opset: opset, Group: p.group, MemLeft: &memLeft, MaxWork: opt.MaxNodeWork}
 		allConst := true
 		for _, name := range n.Inputs {
 			if name == "" {
@@ -329,7 +333,11 @@ func buildNode(b *ops.Build) (err error) {
 			err = &ops.Error{Node: b.Node, Opset: b.Opset, Msg: fmt.Sprintf("internal error while preparing the operator: %v", r)}
 		}
 	}()
-	return ops.Lookup(b.Node.Domain, b.Node.OpType, b.Opset)(b)
+	build := ops.Lookup(b.Node.Domain, b.Node.OpType, b.Opset)
+	if build == nil {
+		return &UnsupportedError{Node: b.Node, Domain: b.Node.Domain, Opset: b.Opset}
+	}
+	return build(b)
 }
 
 func safeFold(b *ops.Build) (err error) {
