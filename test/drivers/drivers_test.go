@@ -36,12 +36,18 @@ func buildGuest(t testing.TB, name string) string {
 // output and result.
 func boot(t testing.TB, img, machine string, extra ...string) (string, qemu.Result) {
 	t.Helper()
+	return bootArgs(t, img, machine, "", extra...)
+}
+
+// bootArgs is boot with arguments for the guest program.
+func bootArgs(t testing.TB, img, machine, args string, extra ...string) (string, qemu.Result) {
+	t.Helper()
 	var out bytes.Buffer
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Image:   img,
 		Machine: machine,
 		Mem:     256 << 20,
-		Cmdline: "xairrosx.argv0=" + strings.TrimSuffix(filepath.Base(img), ".img") + " --",
+		Cmdline: "xairrosx.argv0=" + strings.TrimSuffix(filepath.Base(img), ".img") + " -- " + args,
 		Timeout: 60 * time.Second,
 		Stdout:  &out,
 		Stderr:  os.Stderr,

@@ -38,21 +38,54 @@ func main() {
 	if err != nil {
 		fail("pci: %v", err)
 	}
-	var blkFn, netFn *pci.Function
+	var blkT, netT virtio.Transport
 	for _, f := range fns {
 		fmt.Printf("pci %v irq %d\n", f, f.InterruptLine)
-		switch virtio.DeviceType(f) {
-		case virtio.TypeBlock:
-			blkFn = f
-		case virtio.TypeNet:
-			netFn = f
+		typ := virtio.DeviceType(f)
+		if typ != virtio.TypeBlock && typ != virtio.TypeNet {
+			continue
+		}
+		t, err := virtio.NewPCI(f)
+		if err != nil {
+			fail("%v", err)
+		}
+		if typ == virtio.TypeBlock {
+			blkT = t
+		} else {
+			netT = t
 		}
 	}
-	if blkFn != nil {
-		testBlock(blkFn)
+	if len(os.Args) == 3 && os.Args[1] == "-mmio-irq" {
+		// QEMU's microvm: virtio-mmio windows of 512 bytes from
+		// 0xfeb00000, window i on interrupt line base+i.
+		var irqBase int
+		fmt.Sscan(os.Args[2], &irqBase)
+		for i := 0; i < 24; i++ {
+			base := uintptr(0xfeb00000 + 0x200*i)
+			typ, err := virtio.ProbeMMIO(base)
+			if err != nil {
+				break
+			}
+			if typ == 0 {
+				continue
+			}
+			fmt.Printf("virtio-mmio %#x type %d irq %d\n", base, typ, irqBase+i)
+			t, err := virtio.NewMMIO(base, irqBase+i)
+			if err != nil {
+				fail("%v", err)
+			}
+			if typ == virtio.TypeBlock {
+				blkT = t
+			} else if typ == virtio.TypeNet {
+				netT = t
+			}
+		}
 	}
-	if netFn != nil {
-		testNet(netFn)
+	if blkT != nil {
+		testBlock(blkT)
+	}
+	if netT != nil {
+		testNet(netT)
 	}
 	fmt.Println("done")
 }
@@ -62,11 +95,7 @@ func fail(format string, args ...any) {
 	os.Exit(1)
 }
 
-func testBlock(f *pci.Function) {
-	t, err := virtio.NewPCI(f)
-	if err != nil {
-		fail("%v", err)
-	}
+func testBlock(t virtio.Transport) {
 	d, err := blk.Open(t, dma.Kernel{})
 	if err != nil {
 		fail("%v", err)
@@ -103,11 +132,7 @@ func testBlock(f *pci.Function) {
 // testNet asks QEMU's user network (slirp) who has 10.0.2.2, the
 // gateway, and waits for the answer: a frame out through the transmit
 // queue and one in through the receive queue.
-func testNet(f *pci.Function) {
-	t, err := virtio.NewPCI(f)
-	if err != nil {
-		fail("%v", err)
-	}
+func testNet(t virtio.Transport) {
 	n, err := net.Open(t, dma.Kernel{}, net.Options{})
 	if err != nil {
 		fail("%v", err)
