@@ -19,7 +19,11 @@ func init() {
 // dynamic quantization, for speed: unlike QConv/QGemm its results involve
 // float arithmetic and are not promised to be bit-identical everywhere.
 func buildDynQMatMul(b *Build) error {
-	if err := b.need(3, 3, tensor.Float32); err != nil {
+	maxIn := 3
+	if b.Int("xairrosx.bias", 0) != 0 { // a fused bias (runtime's fusion pass)
+		maxIn = 4
+	}
+	if err := b.need(3, maxIn, tensor.Float32); err != nil {
 		return err
 	}
 	x, wv, sv := b.In[0], b.In[1], b.In[2]
@@ -47,6 +51,13 @@ func buildDynQMatMul(b *Build) error {
 		return err
 	}
 	scales := sv.Const.Contiguous().F32()[:n]
+	var bias []float32
+	if b.Has(3) {
+		if b.In[3].Const == nil || tensor.NumElements(b.In[3].Shape) != n {
+			return b.Errorf("fused bias must be a constant of %d values", n)
+		}
+		bias = b.In[3].Const.Contiguous().F32()[:n]
+	}
 	out := append(clone(x.Shape[:len(x.Shape)-1]), n)
 	b.Out = []Value{{DType: tensor.Float32, Shape: out}}
 	const block = 16 // rows quantized and multiplied together
@@ -90,7 +101,7 @@ func buildDynQMatMul(b *Build) error {
 			a := acc[w]
 			kernels.GemmU8S8Packed(0, nr, n, ldk, xq[w], ldk, panel, a, n, gs[w])
 			for r := 0; r < nr; r++ {
-				dequantRow(ys[(r0+r)*n:(r0+r+1)*n], a[r*n:(r+1)*n], wsum, scales, rowScale[w][r], rowZP[w][r])
+				dequantRow(ys[(r0+r)*n:(r0+r+1)*n], a[r*n:(r+1)*n], wsum, scales, bias, rowScale[w][r], rowZP[w][r])
 			}
 		}
 	}
@@ -118,9 +129,17 @@ func quantizeRow(q []uint8, x []float32, inv, off float32) {
 	}
 }
 
-// dequantRow sets y[j] = (acc[j] - zp·wsum[j]) · scale · scales[j].
-func dequantRow(y []float32, acc, wsum []int32, scales []float32, scale float32, zp int32) {
+// dequantRow sets y[j] = (acc[j] - zp·wsum[j]) · scale · scales[j]
+// (+ bias[j] when bias is not nil).
+func dequantRow(y []float32, acc, wsum []int32, scales, bias []float32, scale float32, zp int32) {
 	acc, wsum, scales = acc[:len(y)], wsum[:len(y)], scales[:len(y)]
+	if bias != nil {
+		bias = bias[:len(y)]
+		for j := range y {
+			y[j] = float32(acc[j]-zp*wsum[j])*scale*scales[j] + bias[j]
+		}
+		return
+	}
 	for j := range y {
 		y[j] = float32(acc[j]-zp*wsum[j]) * scale * scales[j]
 	}

@@ -50,6 +50,13 @@ func TestDynamicTransformerTracksFloat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unfused, err := runtime.Compile(qm2, runtime.Options{NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unfused.Steps()-qp.Steps() != 12+8 { // 12 bias Adds into DynQMatMul, 2 GELUs of 5 nodes
+		t.Errorf("fusion removed %d steps, want 20", unfused.Steps()-qp.Steps())
+	}
 	x := tensor.MustNew(tensor.Float32, 1, 128, 256)
 	r := rand.New(rand.NewSource(7))
 	for i := range x.F32()[:x.Len()] {

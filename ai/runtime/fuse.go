@@ -42,6 +42,10 @@ func fuse(g *onnx.Graph, consts map[string]*tensor.Tensor) []*onnx.Node {
 			out = append(out, fuseMatMulBias(n, consts, single, skip))
 			continue
 		}
+		if n.OpType == "DynQMatMul" && n.Domain == "ai.xairrosx" && len(n.Inputs) == 3 {
+			out = append(out, fuseMatMulBias(n, consts, single, skip))
+			continue
+		}
 		if n.OpType == "Div" && n.Domain == "" {
 			if gelu := fuseGelu(n, consts, single, skip); gelu != nil {
 				out = append(out, gelu)
@@ -106,24 +110,29 @@ func perChannel(shape []int, rank int) bool {
 }
 
 // fuseMatMulBias turns MatMul(X, W) → Add(·, B) with a constant W [K, N]
-// and a constant B of N values into one MatMul carrying the bias as a third
-// input (marked by the FuseBias attribute), added in the GEMM's row loop.
+// and a constant B of N values into one MatMul carrying the bias as an
+// extra last input (marked by the FuseBias attribute), added in the GEMM's
+// row loop. DynQMatMul (W stored as [N, K]) is fused the same way.
 func fuseMatMulBias(n *onnx.Node, consts map[string]*tensor.Tensor, single func(string, string) *onnx.Node, skip map[*onnx.Node]bool) *onnx.Node {
 	w := consts[n.Inputs[1]]
 	add := single(n.Outputs[0], "Add")
 	if w == nil || len(w.Shape) != 2 || add == nil || len(add.Inputs) != 2 {
 		return n
 	}
+	cols := w.Shape[1]
+	if n.OpType == "DynQMatMul" {
+		cols = w.Shape[0]
+	}
 	other := add.Inputs[1]
 	if other == n.Outputs[0] {
 		other = add.Inputs[0]
 	}
 	b := consts[other]
-	if b == nil || b.DType != tensor.Float32 || b.Len() != w.Shape[1] || b.Shape[len(b.Shape)-1] != w.Shape[1] || len(b.Shape) > 2 {
+	if b == nil || b.DType != tensor.Float32 || b.Len() != cols || b.Shape[len(b.Shape)-1] != cols || len(b.Shape) > 2 {
 		return n
 	}
 	f := *n
-	f.Inputs = []string{n.Inputs[0], n.Inputs[1], other}
+	f.Inputs = append(append([]string(nil), n.Inputs...), other)
 	f.Outputs = []string{add.Outputs[0]}
 	f.Attrs = map[string]*onnx.Attr{FuseBias: onnx.IntAttr(FuseBias, 1)}
 	skip[add] = true
