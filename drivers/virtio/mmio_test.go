@@ -6,8 +6,12 @@ import (
 	"unsafe"
 )
 
+// window is a fake register window; a global, so that it cannot move (a
+// stack copy would leave its address stale).
+var window [0x200 / 4]uint32
+
 func TestProbeMMIO(t *testing.T) {
-	win := make([]uint32, 0x200/4)
+	win := &window
 	base := uintptr(unsafe.Pointer(&win[0]))
 	if _, err := ProbeMMIO(base); err == nil || !strings.Contains(err.Error(), "magic 0x0") {
 		t.Errorf("empty window: %v", err)
