@@ -5,8 +5,12 @@ import (
 	"unsafe"
 )
 
+// scratch is the memory the test accesses; a global, so that its address
+// stays valid (a stack copy would move it).
+var scratch [16]byte
+
 func TestWidths(t *testing.T) {
-	buf := make([]byte, 16)
+	buf := scratch[:]
 	a := uintptr(unsafe.Pointer(&buf[0]))
 	Write64(a, 0x0807060504030201)
 	Write32(a+8, 0xddccbbaa)
