@@ -58,30 +58,42 @@ func GemmPacked(m0, m1, n, k int, a []float32, lda int, bp []float32, c []float3
 		}
 		return
 	}
+	panelBlocks(m0, m1, n, k, a, lda, bp, c, ldc, s.a, s.c[:], block4x16)
+}
+
+// panelBlocks walks C in blocks of 4 rows × one 16-column panel and calls
+// block for each; partial blocks at the bottom and right edges go through
+// the scratch memory sa (4×k) and sc (4×16). It serves the float32 and the
+// int8 packed GEMMs.
+func panelBlocks[TA, TB, TC any](m0, m1, n, k int, a []TA, lda int, bp []TB, c []TC, ldc int, sa []TA, sc []TC,
+	block func(k int, a []TA, lda int, panel []TB, c []TC, ldc int)) {
+	var zero TA
 	for i := m0; i < m1; i += 4 {
 		rows := min(4, m1-i)
 		ap, lda2 := a[i*lda:], lda
 		if rows < 4 { // copy the last rows into a 4-row block
 			for r := 0; r < 4; r++ {
-				dst := s.a[r*k : (r+1)*k]
+				dst := sa[r*k : (r+1)*k]
 				if r < rows {
 					copy(dst, a[(i+r)*lda:(i+r)*lda+k])
 				} else {
-					clear(dst)
+					for j := range dst {
+						dst[j] = zero
+					}
 				}
 			}
-			ap, lda2 = s.a, k
+			ap, lda2 = sa, k
 		}
 		for p := 0; p*Panel < n; p++ {
 			w := min(Panel, n-p*Panel)
 			panel := bp[p*Panel*k : (p+1)*Panel*k]
 			if rows == 4 && w == Panel {
-				block4x16(k, ap, lda2, panel, c[i*ldc+p*Panel:], ldc)
+				block(k, ap, lda2, panel, c[i*ldc+p*Panel:], ldc)
 				continue
 			}
-			block4x16(k, ap, lda2, panel, s.c[:], Panel)
+			block(k, ap, lda2, panel, sc, Panel)
 			for r := 0; r < rows; r++ {
-				copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], s.c[r*Panel:r*Panel+w])
+				copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], sc[r*Panel:r*Panel+w])
 			}
 		}
 	}

@@ -47,33 +47,7 @@ func GemmU8S8Packed(m0, m1, n, k int, a []uint8, lda int, bp []int8, c []int32, 
 	if k <= 0 || k%KAlign != 0 {
 		panic("kernels: GemmU8S8Packed needs K to be a positive multiple of KAlign")
 	}
-	for i := m0; i < m1; i += 4 {
-		rows := min(4, m1-i)
-		ap, lda2 := a[i*lda:], lda
-		if rows < 4 {
-			for r := 0; r < 4; r++ {
-				dst := s.a[r*k : (r+1)*k]
-				if r < rows {
-					copy(dst, a[(i+r)*lda:(i+r)*lda+k])
-				} else {
-					clear(dst)
-				}
-			}
-			ap, lda2 = s.a, k
-		}
-		for p := 0; p*Panel < n; p++ {
-			w := min(Panel, n-p*Panel)
-			panel := bp[p*Panel*k : (p+1)*Panel*k]
-			if rows == 4 && w == Panel {
-				block8(k, ap, lda2, panel, c[i*ldc+p*Panel:], ldc)
-				continue
-			}
-			block8(k, ap, lda2, panel, s.c[:], Panel)
-			for r := 0; r < rows; r++ {
-				copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], s.c[r*Panel:r*Panel+w])
-			}
-		}
-	}
+	panelBlocks(m0, m1, n, k, a, lda, bp, c, ldc, s.a, s.c[:], block8)
 }
 
 func block8(k int, a []uint8, lda int, panel []int8, c []int32, ldc int) {

@@ -18,15 +18,11 @@ import (
 // dynamically and checks that its output (LayerNorm-scaled, so values are
 // about unit size) stays close to the float32 model's.
 func TestDynamicTransformerTracksFloat(t *testing.T) {
-	path, err := testmodels.Transformer()
+	m, path, err := testmodels.LoadTransformer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Load(b)
 	if err != nil {
 		t.Fatal(err)
 	}

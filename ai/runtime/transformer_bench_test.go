@@ -1,25 +1,15 @@
 package runtime_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
-	"github.com/xairrosx/xairrosx/ai/onnx"
 	"github.com/xairrosx/xairrosx/ai/quant"
 	xrt "github.com/xairrosx/xairrosx/ai/runtime"
 )
 
 func BenchmarkTransformerBatch1(b *testing.B) {
-	path, err := testmodels.Transformer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := onnx.Load(buf)
+	m, _, err := testmodels.LoadTransformer()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,15 +28,7 @@ func BenchmarkTransformerBatch1(b *testing.B) {
 }
 
 func BenchmarkTransformerDynamicInt8Batch1(b *testing.B) {
-	path, err := testmodels.Transformer()
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := onnx.Load(buf)
+	m, _, err := testmodels.LoadTransformer()
 	if err != nil {
 		b.Fatal(err)
 	}

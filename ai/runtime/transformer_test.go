@@ -3,13 +3,11 @@ package runtime_test
 import (
 	"math"
 	"math/rand"
-	"os"
 	"runtime"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/ai/internal/ortref"
 	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
-	"github.com/xairrosx/xairrosx/ai/onnx"
 	xrt "github.com/xairrosx/xairrosx/ai/runtime"
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
@@ -28,15 +26,7 @@ func transformerInput(batch int, seed int64) *tensor.Tensor {
 // compares every output with ONNX Runtime within 1e-4 absolute + 1e-4
 // relative.
 func TestTransformerMatchesONNXRuntime(t *testing.T) {
-	path, err := testmodels.Transformer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Load(b)
+	m, path, err := testmodels.LoadTransformer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,15 +69,7 @@ func TestTransformerMatchesONNXRuntime(t *testing.T) {
 // program has fewer steps (12 bias Adds and 2×4 GELU nodes fewer) and
 // agrees with the unfused one.
 func TestTransformerFusion(t *testing.T) {
-	path, err := testmodels.Transformer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Load(b)
+	m, _, err := testmodels.LoadTransformer()
 	if err != nil {
 		t.Fatal(err)
 	}

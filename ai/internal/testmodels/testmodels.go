@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+
+	"github.com/xairrosx/xairrosx/ai/onnx"
 )
 
 // AIDir returns the ai/ directory of the source tree.
@@ -39,4 +41,19 @@ func Transformer() (string, error) {
 		return "", fmt.Errorf("building the transformer model: %v: %s (run scripts/deps-ai.sh for python3-onnx)", err, msg)
 	}
 	return out, os.Rename(tmp, out)
+}
+
+// LoadTransformer builds (if needed), reads and decodes the transformer
+// test model, returning it with its path.
+func LoadTransformer() (*onnx.Model, string, error) {
+	path, err := Transformer()
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := onnx.Load(b)
+	return m, path, err
 }
