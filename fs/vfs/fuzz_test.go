@@ -110,7 +110,7 @@ func (m *fuzzMachine) step(op, x, y, z, w byte) {
 	case 16:
 		f.Seek(h, int64(int8(w))*100, int(z)%5)
 	case 17:
-		f.Flock(h, int(z)%16)
+		f.Flock(h, int(z)%16|LockNB) // a blocking lock held by this program would never be released
 	case 18:
 		f.Fstatat(AtFDCWD, p, &st, int(z&1)*AtSymlinkNofollow)
 		f.Readlinkat(AtFDCWD, p, buf[:min(len(buf), 10)])
