@@ -113,3 +113,23 @@ func (n *Node) Describe() string {
 	}
 	return "node #" + itoa(n.Index) + " (" + n.OpType + ")"
 }
+
+// Consumers maps each value name to the nodes that read it, in graph order.
+func (g *Graph) Consumers() map[string][]*Node {
+	c := map[string][]*Node{}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			c[in] = append(c[in], n)
+		}
+	}
+	return c
+}
+
+// OutputSet returns the names of the graph's outputs.
+func (g *Graph) OutputSet() map[string]bool {
+	s := map[string]bool{}
+	for _, o := range g.Outputs {
+		s[o.Name] = true
+	}
+	return s
+}

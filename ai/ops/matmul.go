@@ -12,13 +12,18 @@ func init() {
 
 // newScratch returns one GEMM scratch per worker of the build's group.
 func newScratch(b *Build, k int) []*kernels.GemmScratch {
+	return perWorker(b, func() *kernels.GemmScratch { return kernels.NewGemmScratch(k) })
+}
+
+// perWorker returns one value made by mk for each worker of the build's group.
+func perWorker[T any](b *Build, mk func() T) []T {
 	threads := 1
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
-	s := make([]*kernels.GemmScratch, threads)
+	s := make([]T, threads)
 	for i := range s {
-		s[i] = kernels.NewGemmScratch(k)
+		s[i] = mk()
 	}
 	return s
 }

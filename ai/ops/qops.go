@@ -326,13 +326,5 @@ func buildQGemm(b *Build) error {
 
 // newScratch8 returns one int8 GEMM scratch per worker of the build's group.
 func newScratch8(b *Build, k int) []*kernels.Gemm8Scratch {
-	threads := 1
-	if b.Group != nil {
-		threads = max(1, b.Group.Threads)
-	}
-	s := make([]*kernels.Gemm8Scratch, threads)
-	for i := range s {
-		s[i] = kernels.NewGemm8Scratch(k)
-	}
-	return s
+	return perWorker(b, func() *kernels.Gemm8Scratch { return kernels.NewGemm8Scratch(k) })
 }

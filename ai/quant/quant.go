@@ -104,16 +104,8 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 		}
 	}
 
-	consumers := map[string][]*onnx.Node{}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			consumers[in] = append(consumers[in], n)
-		}
-	}
-	isOutput := map[string]bool{}
-	for _, o := range g.Outputs {
-		isOutput[o.Name] = true
-	}
+	consumers := g.Consumers()
+	isOutput := g.OutputSet()
 	// next returns the single consumer of name if it is op and name is not a graph output.
 	next := func(name, op string) *onnx.Node {
 		c := consumers[name]

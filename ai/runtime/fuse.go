@@ -15,16 +15,8 @@ const FuseActivation = "xairrosx.activation"
 // consumer that are not graph outputs, so the results are unchanged. The
 // model itself is not modified: fused nodes are copies.
 func fuse(g *onnx.Graph, consts map[string]*tensor.Tensor) []*onnx.Node {
-	consumers := map[string][]*onnx.Node{}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			consumers[in] = append(consumers[in], n)
-		}
-	}
-	isOutput := map[string]bool{}
-	for _, o := range g.Outputs {
-		isOutput[o.Name] = true
-	}
+	consumers := g.Consumers()
+	isOutput := g.OutputSet()
 	single := func(name, op string) *onnx.Node {
 		c := consumers[name]
 		if len(c) == 1 && c[0].OpType == op && c[0].Domain == "" && !isOutput[name] {
