@@ -129,6 +129,13 @@ type Node interface {
 	Open(flags int) (File, syscall.Errno)
 }
 
+// MountpointMaker is implemented by directories of read-only backends that
+// can still make an empty directory for the VFS to mount on, so that a
+// read-only root image lacking /tmp or /proc can have them mounted.
+type MountpointMaker interface {
+	MakeMountpoint(name string) (Node, syscall.Errno)
+}
+
 // File is the backend half of an open file description.
 type File interface {
 	// ReadAt reads at off; 0 bytes and no error at or past the end.

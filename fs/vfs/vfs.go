@@ -202,8 +202,10 @@ func (f *FS) rootMount() *mount { return f.mounts[0] }
 
 func (f *FS) rootLoc() loc { m := f.rootMount(); return loc{m, m.root} }
 
-// Mount attaches b at path. Missing directories on the way are created
-// (on writable file systems). Mounting at "/" replaces the root file system
+// Mount attaches b at path. Missing directories on the way are created,
+// also on a read-only file system whose directories implement
+// backend.MountpointMaker (initfs, procfs), so a read-only root image
+// needs no empty /tmp or /proc of its own. Mounting at "/" replaces the root file system
 // and is allowed only while nothing else is mounted.
 func (f *FS) Mount(path string, b Backend) error {
 	if b == nil {
@@ -248,10 +250,17 @@ func (f *FS) mkdirAll(path string) (loc, syscall.Errno) {
 			return loc{}, e
 		}
 		if r.node.n == nil {
-			if r.parent.m.ro {
-				return loc{}, syscall.ENOENT
+			var n backend.Node
+			var e syscall.Errno
+			mm, ok := r.parent.n.(backend.MountpointMaker)
+			switch {
+			case !r.parent.m.ro:
+				n, e = r.parent.n.Mkdir(c, 0o755)
+			case ok:
+				n, e = mm.MakeMountpoint(c)
+			default:
+				e = syscall.EROFS
 			}
-			n, e := r.parent.n.Mkdir(c, 0o755)
 			if e != 0 {
 				return loc{}, e
 			}

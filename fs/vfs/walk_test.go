@@ -238,3 +238,27 @@ func TestBadHandles(t *testing.T) {
 		t.Errorf("absolute mkdirat with bad dir: %v", e)
 	}
 }
+
+func TestMountOnReadOnlyRoot(t *testing.T) {
+	f := New()
+	root := procfs.New() // any read-only tree
+	root.File("etc/hostname", procfs.Text("x\n"))
+	if err := f.Mount("/", root); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.Mkdirat(AtFDCWD, "/tmp", 0o755); e != syscall.EROFS {
+		t.Fatalf("mkdir on read-only root: %v", e)
+	}
+	if err := f.Mount("/tmp", tmpfs.New(tmpfs.Options{})); err != nil {
+		t.Fatalf("mount on a missing dir of a read-only root: %v", err)
+	}
+	if err := f.Mount("/etc/hostname/x", tmpfs.New(tmpfs.Options{})); err == nil {
+		t.Fatal("mount below a file accepted")
+	}
+	h, e := f.Openat(AtFDCWD, "/tmp/f", syscall.O_CREAT|syscall.O_RDWR, 0o644)
+	must(t, e)
+	f.Close(h)
+	if _, e := f.Openat(AtFDCWD, "/g", syscall.O_CREAT|syscall.O_RDWR, 0o644); e != syscall.EROFS {
+		t.Fatalf("create on read-only root: %v", e)
+	}
+}

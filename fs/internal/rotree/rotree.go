@@ -289,6 +289,24 @@ func (n *Node) ReadDir() ([]backend.DirEntry, syscall.Errno) {
 	return backend.ListDir(n.children, func(c *Node) (uint64, uint32) { return c.ino, c.mode }), 0
 }
 
+// MakeMountpoint implements backend.MountpointMaker: it makes an empty
+// directory (mode 0755) called name, or returns the one already there.
+func (n *Node) MakeMountpoint(name string) (backend.Node, syscall.Errno) {
+	n.t.mu.Lock()
+	defer n.t.mu.Unlock()
+	if n.children == nil {
+		return nil, syscall.ENOTDIR
+	}
+	if c := n.children[name]; c != nil {
+		return c, 0
+	}
+	c := n.t.newNode(backend.TypeDir|0o755, n.mtime)
+	c.parent = n
+	n.children[name] = c
+	n.nlink++
+	return c, 0
+}
+
 // Readlink implements backend.Node.Readlink.
 func (n *Node) Readlink() (string, syscall.Errno) {
 	n.t.mu.Lock()
