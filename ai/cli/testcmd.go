@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xairrosx/xairrosx/ai/backendtest"
 )
@@ -20,7 +21,7 @@ func cmdTest(args []string, stdout io.Writer) (bool, error) {
 	for _, o := range res.Outputs {
 		status := "ok"
 		if !o.OK {
-			status = "MISMATCH " + o.Msg
+			status = strings.TrimSpace("MISMATCH " + o.Msg)
 		}
 		fmt.Fprintf(stdout, "%s %-20s max abs error %.3g  %s\n", o.DataSet, o.Name, o.MaxAbs, status)
 	}
