@@ -61,5 +61,10 @@ func (l *irqLine) loop(line int) {
 		for _, h := range hs {
 			h()
 		}
+		// The handlers have readied the goroutines waiting for
+		// completions, onto this thread's P. IRQWait is a blocking system
+		// call that keeps the P until sysmon takes it back (up to
+		// milliseconds later); yield first so they run now.
+		runtime.Gosched()
 	}
 }
