@@ -1,6 +1,10 @@
 package pci
 
-import "github.com/xairrosx/xairrosx/arch/amd64"
+import (
+	"sync"
+
+	"github.com/xairrosx/xairrosx/arch/amd64"
+)
 
 // Config reads and writes the configuration space of functions addressed
 // by bus, device (slot) and function number. Offsets are byte offsets into
@@ -53,4 +57,19 @@ func (Ports) Write32(a Addr, off uint8, v uint32) {
 func (Ports) Write16(a Addr, off uint8, v uint16) {
 	amd64.Outl(configAddress, selector(a, off))
 	amd64.Outw(configData+uint16(off&2), v)
+}
+
+var (
+	systemOnce sync.Once
+	systemFns  []*Function
+	systemErr  error
+)
+
+// System returns the functions of the machine's PCI bus (configuration
+// mechanism #1), enumerated on the first call only: enumeration sizes BARs
+// by turning decoding off for a moment, which must not happen again while
+// drivers use their devices.
+func System() ([]*Function, error) {
+	systemOnce.Do(func() { systemFns, systemErr = NewBus(Ports{}).Enumerate() })
+	return systemFns, systemErr
 }

@@ -256,3 +256,25 @@ func (t *PCI) OnInterrupt(fn func(isr uint8)) error {
 		}
 	})
 }
+
+// Find returns the transports of the virtio PCI devices of type typ
+// (TypeNet, TypeBlock, ...) on the machine's PCI bus (pci.System), in bus
+// order.
+func Find(typ int) ([]*PCI, error) {
+	fns, err := pci.System()
+	if err != nil {
+		return nil, err
+	}
+	var out []*PCI
+	for _, f := range fns {
+		if DeviceType(f) != typ {
+			continue
+		}
+		t, err := NewPCI(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

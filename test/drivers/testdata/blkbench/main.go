@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/xairrosx/xairrosx/drivers/dma"
-	"github.com/xairrosx/xairrosx/drivers/pci"
 	"github.com/xairrosx/xairrosx/drivers/virtio"
 	"github.com/xairrosx/xairrosx/drivers/virtio/blk"
 )
@@ -26,18 +25,11 @@ import (
 const latencyReads = 1000
 
 func main() {
-	fns, err := pci.NewBus(pci.Ports{}).Enumerate()
+	disks, err := virtio.Find(virtio.TypeBlock)
 	if err != nil {
 		fail(err)
 	}
-	for _, f := range fns {
-		if virtio.DeviceType(f) != virtio.TypeBlock {
-			continue
-		}
-		t, err := virtio.NewPCI(f)
-		if err != nil {
-			fail(err)
-		}
+	for _, t := range disks {
 		polled(t)
 		d, err := blk.Open(t, dma.Kernel{})
 		if err != nil {

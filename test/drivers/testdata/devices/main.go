@@ -34,7 +34,7 @@ func main() {
 		fmt.Println("not on XairrosX")
 		os.Exit(2)
 	}
-	fns, err := pci.NewBus(pci.Ports{}).Enumerate()
+	fns, err := pci.System()
 	if err != nil {
 		fail("pci: %v", err)
 	}
