@@ -136,6 +136,13 @@ type MountpointMaker interface {
 	MakeMountpoint(name string) (Node, syscall.Errno)
 }
 
+// Allocator is implemented by files that can reserve storage for a byte
+// range without changing their contents (fallocate); it answers ENOSPC,
+// reserving nothing, when the range does not fit.
+type Allocator interface {
+	Allocate(off, length int64) syscall.Errno
+}
+
 // File is the backend half of an open file description.
 type File interface {
 	// ReadAt reads at off; 0 bytes and no error at or past the end.

@@ -453,6 +453,35 @@ func (f *file) ReadAt(p []byte, off int64) (int, syscall.Errno) {
 	return done, 0
 }
 
+// Allocate implements backend.Allocator: it allocates the missing pages of
+// [off, off+length), all or none.
+func (f *file) Allocate(off, length int64) syscall.Errno {
+	n, e := f.regular(off)
+	if e != 0 {
+		return e
+	}
+	if length <= 0 || length > math.MaxInt64-off {
+		return syscall.EINVAL
+	}
+	first, last := off/PageSize, (off+length-1)/PageSize
+	missing := int64(0)
+	for i := first; i <= last; i++ {
+		if n.pages[i] == nil {
+			missing++
+		}
+		if fs := n.fs; fs.limit > 0 && fs.used+missing*PageSize > fs.limit {
+			return syscall.ENOSPC
+		}
+	}
+	for i := first; i <= last; i++ {
+		if n.pages[i] == nil {
+			n.pages[i] = new(page)
+			n.fs.used += PageSize
+		}
+	}
+	return 0
+}
+
 // WriteAt implements backend.File.WriteAt: it stops early (short count, no
 // error) when the size limit leaves no room for another page, and answers
 // ENOSPC when not one byte fits.

@@ -103,3 +103,23 @@ func TestDirectoryLinksAndRename(t *testing.T) {
 		t.Fatalf("create in removed dir: %v", e)
 	}
 }
+
+func TestAllocateAllOrNothing(t *testing.T) {
+	fs := New(Options{SizeLimit: 4 * PageSize})
+	n, _ := fs.Root().Create("f", 0o644)
+	fl, _ := n.Open(syscall.O_RDWR)
+	defer fl.Release()
+	a := fl.(backend.Allocator)
+	if e := a.Allocate(0, 2*PageSize); e != 0 || fs.Used() != 2*PageSize {
+		t.Fatalf("allocate 2 pages: %v used %d", e, fs.Used())
+	}
+	if e := a.Allocate(PageSize, 4*PageSize); e != syscall.ENOSPC || fs.Used() != 2*PageSize {
+		t.Fatalf("over the limit: %v used %d", e, fs.Used())
+	}
+	if e := a.Allocate(0, 0); e != syscall.EINVAL {
+		t.Fatalf("zero length: %v", e)
+	}
+	if n.Attr().Size != 0 {
+		t.Fatal("allocate changed the size")
+	}
+}

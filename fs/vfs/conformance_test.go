@@ -250,6 +250,10 @@ func (r *runner) step(w []string) string {
 		return result(e, strconv.Quote(string(p[:n])))
 	case "ftruncate":
 		return result(tg.ftruncate(r.slot(w[1]), num(w[2])), "ok")
+	case "fallocate":
+		mode := map[string]int{"alloc": 0, "keep": vfs.FallocKeepSize, "punch": vfs.FallocPunchHole | vfs.FallocKeepSize,
+			"punchonly": vfs.FallocPunchHole, "zero": vfs.FallocZeroRange, "collapse": 0x08}[w[2]]
+		return result(tg.fallocate(r.slot(w[1]), mode, num(w[3]), num(w[4])), "ok")
 	case "fsync":
 		return result(tg.fsync(r.slot(w[1])), "ok")
 	case "dup":

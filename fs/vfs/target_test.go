@@ -38,6 +38,7 @@ type target interface {
 	fchmod(fd int, mode uint32) syscall.Errno
 	fchmodat(dir int, path string, mode uint32) syscall.Errno
 	faccessat(dir int, path string, mode uint32, flags int) syscall.Errno
+	fallocate(fd, mode int, off, length int64) syscall.Errno
 	base() int // the base directory's descriptor
 }
 
@@ -99,6 +100,9 @@ func (v *vfsTarget) ftruncate(fd int, size int64) syscall.Errno {
 	return v.f.Ftruncate(vfs.Handle(fd), size)
 }
 func (v *vfsTarget) fsync(fd int) syscall.Errno { return v.f.Fsync(vfs.Handle(fd)) }
+func (v *vfsTarget) fallocate(fd, mode int, off, length int64) syscall.Errno {
+	return v.f.Fallocate(vfs.Handle(fd), mode, off, length)
+}
 func (v *vfsTarget) dup(fd int) (int, syscall.Errno) {
 	h, e := v.f.Dup(vfs.Handle(fd))
 	return int(h), e
@@ -263,6 +267,9 @@ func (h *hostTarget) ftruncate(fd int, size int64) syscall.Errno {
 	return errno(syscall.Ftruncate(fd, size))
 }
 func (h *hostTarget) fsync(fd int) syscall.Errno { return errno(syscall.Fsync(fd)) }
+func (h *hostTarget) fallocate(fd, mode int, off, length int64) syscall.Errno {
+	return errno(syscall.Fallocate(fd, uint32(mode), off, length))
+}
 func (h *hostTarget) dup(fd int) (int, syscall.Errno) {
 	n, err := syscall.Dup(fd)
 	if err == nil {
