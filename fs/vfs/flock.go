@@ -91,3 +91,43 @@ func (f *FS) unlockFile(d *desc) {
 	f.dirty = true
 	f.cond.Broadcast()
 }
+
+// POSIX record lock types (struct flock l_type).
+const (
+	FRdlck = 0
+	FWrlck = 1
+	FUnlck = 2
+)
+
+// PosixLock checks an fcntl F_SETLK/F_SETLKW/F_GETLK request on h. POSIX
+// record locks belong to the process, and XairrosX runs one process, whose
+// own locks never conflict: a valid request always succeeds at once (and
+// F_GETLK reports F_UNLCK). whence and start are as in struct flock, with
+// start already made absolute by the caller for SEEK_CUR/SEEK_END. It
+// answers EBADF for a read lock on a handle not open for reading or a
+// write lock on one not open for writing, EINVAL for a bad type or range.
+func (f *FS) PosixLock(h Handle, typ int, start, length int64) syscall.Errno {
+	f.lock()
+	defer f.unlock()
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return e
+	}
+	switch typ {
+	case FRdlck:
+		if !d.readable() {
+			return syscall.EBADF
+		}
+	case FWrlck:
+		if !d.writable() {
+			return syscall.EBADF
+		}
+	case FUnlck:
+	default:
+		return syscall.EINVAL
+	}
+	if start < 0 || (length < 0 && start+length < 0) {
+		return syscall.EINVAL
+	}
+	return 0
+}

@@ -221,3 +221,32 @@ func TestRenameNoreplace(t *testing.T) {
 		t.Fatalf("exchange: %v", e)
 	}
 }
+
+func TestPosixLockChecks(t *testing.T) {
+	f := New()
+	r, e := f.Openat(AtFDCWD, "/l", syscall.O_RDONLY|syscall.O_CREAT, 0o644)
+	must(t, e)
+	w, e := f.Openat(AtFDCWD, "/l", syscall.O_WRONLY, 0)
+	must(t, e)
+	must(t, f.PosixLock(w, FWrlck, 0, 0))
+	must(t, f.PosixLock(r, FRdlck, 0, 0)) // same process: no conflict
+	for _, c := range []struct {
+		h    Handle
+		typ  int
+		s, l int64
+		want syscall.Errno
+	}{
+		{r, FWrlck, 0, 0, syscall.EBADF},
+		{w, FRdlck, 0, 0, syscall.EBADF},
+		{w, 7, 0, 0, syscall.EINVAL},
+		{w, FUnlck, -1, 0, syscall.EINVAL},
+		{w, FWrlck, 5, -10, syscall.EINVAL},
+		{99, FUnlck, 0, 0, syscall.EBADF},
+	} {
+		if e := f.PosixLock(c.h, c.typ, c.s, c.l); e != c.want {
+			t.Errorf("PosixLock(%d, %d, %d, %d) = %v, want %v", c.h, c.typ, c.s, c.l, e, c.want)
+		}
+	}
+	f.Close(r)
+	f.Close(w)
+}
