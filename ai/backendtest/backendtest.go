@@ -103,8 +103,9 @@ func Run(dir string) (*Result, error) {
 			inputs[name] = t
 			order = append(order, name)
 		}
-		// int64 inputs are shape-like (Reshape's shape, for example): the
-		// engine fixes shapes at compile time, so they are given as constants.
+		// int64 inputs used as shape parameters (Reshape's shape, Slice's
+		// starts, ...): the engine fixes shapes at compile time, so they are
+		// given as constants.
 		consts := map[string]*tensor.Tensor{}
 		for name, t := range inputs {
 			if t.DType == tensor.Int64 && t.Len() <= 16 && feedsShape(m, name) {
@@ -224,12 +225,34 @@ func compare(got, want *tensor.Tensor) (float64, bool, string) {
 	return maxAbs, ok, ""
 }
 
-// feedsShape reports whether a graph input is used as a Reshape shape.
+// shapeInputs lists, per operator, the inputs that are shape parameters
+// (the engine needs them at compile time).
+var shapeInputs = map[string][]int{
+	"Reshape":   {1},
+	"Slice":     {1, 2, 3, 4},
+	"Squeeze":   {1},
+	"Unsqueeze": {1},
+	"ReduceSum": {1},
+}
+
+// feedsShape reports whether a graph input is used only as a shape
+// parameter (Reshape's shape, Slice's starts, ...).
 func feedsShape(m *onnx.Model, name string) bool {
+	used := false
 	for _, n := range m.Graph.Nodes {
-		if n.OpType == "Reshape" && len(n.Inputs) > 1 && n.Inputs[1] == name {
-			return true
+		for i, in := range n.Inputs {
+			if in != name {
+				continue
+			}
+			ok := false
+			for _, j := range shapeInputs[n.OpType] {
+				ok = ok || i == j
+			}
+			if !ok {
+				return false
+			}
+			used = true
 		}
 	}
-	return false
+	return used
 }
