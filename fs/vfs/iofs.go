@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// IOFS returns the tree below dir of f as an io/fs.FS (with ReadDirFS and
-// StatFS), for host tools and for checking the FS with testing/fstest.
-// Symbolic links are followed.
+// IOFS returns the tree below dir of f as an io/fs.FS (with ReadDirFS,
+// StatFS and ReadLinkFS), for host tools and for checking the FS with
+// testing/fstest. Open and Stat follow symbolic links.
 func IOFS(f *FS, dir string) fs.FS { return ioFS{f, dir} }
 
 type ioFS struct {
@@ -50,6 +50,33 @@ func (i ioFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: e}
 	}
 	return fileInfo{path.Base(name), st}, nil
+}
+
+// Lstat implements fs.ReadLinkFS.
+func (i ioFS) Lstat(name string) (fs.FileInfo, error) {
+	p, err := i.path("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	var st syscall.Stat_t
+	if e := i.f.Fstatat(AtFDCWD, p, &st, AtSymlinkNofollow); e != 0 {
+		return nil, &fs.PathError{Op: "lstat", Path: name, Err: e}
+	}
+	return fileInfo{path.Base(name), st}, nil
+}
+
+// ReadLink implements fs.ReadLinkFS.
+func (i ioFS) ReadLink(name string) (string, error) {
+	p, err := i.path("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	buf := make([]byte, PathMax)
+	n, e := i.f.Readlinkat(AtFDCWD, p, buf)
+	if e != 0 {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: e}
+	}
+	return string(buf[:n]), nil
 }
 
 // ReadDir implements fs.ReadDirFS.

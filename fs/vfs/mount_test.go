@@ -145,6 +145,9 @@ func TestInitfsFromTarAndFS(t *testing.T) {
 	if e := f.Fstatat(vfs.AtFDCWD, "/app/etc/hard", &st, 0); e != 0 || st.Nlink != 2 || st.Size != 13 || st.Mtim.Sec != mt.Unix() || st.Mode != syscall.S_IFREG|0o644 {
 		t.Fatalf("hard link stat: %+v %v", st, e)
 	}
+	if err := fstest.TestFS(vfs.IOFS(f, "/app"), "etc/app.toml", "etc/hard", "etc/current", "data/model.bin"); err != nil {
+		t.Fatal(err)
+	}
 	if e := f.Fstatat(vfs.AtFDCWD, "/app/data", &st, 0); e != 0 || st.Mode != syscall.S_IFDIR|0o555 {
 		t.Fatalf("implicit dir: %o %v", st.Mode, e)
 	}
