@@ -24,6 +24,10 @@ import (
 // until the first forwarded call).
 var Stack *stack.Stack
 
+// Trace, if set (before the first socket call), is called after each
+// request with its number, arguments and result.
+var Trace func(nr uint64, args [6]uint64, result int64)
+
 var (
 	setup sync.Once
 	table *sockets.Table
@@ -42,7 +46,11 @@ func init() {
 		if nr == kernel.NrSocketCreate {
 			nr = sockets.NrSocketCreate
 		}
-		return table.Serve(nr, r.Args), 0
+		res := table.Serve(nr, r.Args)
+		if Trace != nil {
+			Trace(nr, r.Args, res)
+		}
+		return res, 0
 	})
 }
 

@@ -1,0 +1,87 @@
+// Package net_test boots XairrosX guests that use Go's net package over the
+// network service (services/netsvc: gVisor's TCP/IP stack on loopback) and
+// compares what they print with the same programs run natively.
+package net_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xairrosx/xairrosx/internal/image"
+	"github.com/xairrosx/xairrosx/internal/qemu"
+)
+
+// guest builds the program pkg (relative to the repository root) into an
+// image, boots it with args and returns what it printed and its status.
+func guest(t testing.TB, root, pkg string, args ...string) (string, int) {
+	t.Helper()
+	img := filepath.Join(t.TempDir(), "net.img")
+	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	cmdline := "xairrosx.argv0=" + filepath.Base(pkg) + " --"
+	for _, a := range args {
+		cmdline += " " + a
+	}
+	var out bytes.Buffer
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Image:   img,
+		Mem:     512 << 20,
+		Cmdline: cmdline,
+		Timeout: 120 * time.Second,
+		Stdout:  &out,
+		Stderr:  os.Stderr,
+	})
+	if err != nil {
+		t.Fatalf("qemu: %v\n%s", err, out.String())
+	}
+	return out.String(), res.Status
+}
+
+// TestLoopbackMatchesHost runs HTTP, a concurrent TCP echo, UDP, IPv6 and
+// error cases over loopback in one guest and natively, and requires the
+// same output.
+func TestLoopbackMatchesHost(t *testing.T) {
+	root, err := image.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pkg = "test/net/testdata/loopback"
+	native, err := exec.Command("go", "run", filepath.Join(root, pkg)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("native run: %v\n%s", err, native)
+	}
+	out, status := guest(t, root, pkg)
+	if status != 0 {
+		t.Fatalf("guest status %d:\n%s", status, out)
+	}
+	if out != string(native) {
+		t.Errorf("guest and host differ:\n--- host\n%s--- guest\n%s", native, out)
+	}
+}
+
+// BenchmarkHTTPLoopback boots a guest that makes sequential net/http
+// requests to itself over 127.0.0.1 and reports its requests per second
+// (the figure in docs/net.md). Each iteration is one guest boot.
+func BenchmarkHTTPLoopback(b *testing.B) {
+	root, err := image.FindRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		out, status := guest(b, root, "test/net/testdata/loopback", "-bench", "2000")
+		var n int
+		var d string
+		var rps float64
+		if _, err := fmt.Sscanf(out, "http loopback: %d requests in %s %f requests/s", &n, &d, &rps); err != nil || status != 0 {
+			b.Fatalf("status %d, output %q: %v", status, out, err)
+		}
+		b.ReportMetric(rps, "req/s")
+	}
+}
