@@ -8,6 +8,7 @@ package drivers_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,50 +76,89 @@ func makeDisk(t *testing.T, size int) string {
 	return disk
 }
 
+// TestDevices boots the devices guest with two virtio-blk disks of
+// different sizes and a virtio-net NIC, all working at once. On q35 and pc
+// SeaBIOS routes the three functions to two interrupt lines (10, 11, 11),
+// so two devices share one: the test requires that.
 func TestDevices(t *testing.T) {
 	img := buildGuest(t, "devices")
 	for _, machine := range []string{"q35", "pc"} {
 		t.Run(machine, func(t *testing.T) {
-			const size = 1 << 20
-			disk := makeDisk(t, size)
+			sizes := []int{1 << 20, 256 << 10}
+			disks := []string{makeDisk(t, sizes[0]), makeDisk(t, sizes[1])}
 			out, res := boot(t, img, machine,
 				"-device", "virtio-blk-pci,drive=d0",
-				"-drive", "file="+disk+",if=none,id=d0,format=raw",
+				"-drive", "file="+disks[0]+",if=none,id=d0,format=raw",
 				"-device", "virtio-net-pci,netdev=n0",
 				"-netdev", "user,id=n0",
+				"-device", "virtio-blk-pci,drive=d1",
+				"-drive", "file="+disks[1]+",if=none,id=d1,format=raw",
 			)
 			if res.Status != 0 {
 				t.Fatalf("guest status %d:\n%s", res.Status, out)
 			}
-			for _, want := range []string{
+			want := []string{
 				"1af4:1001 class 0100", // transitional virtio-blk: mass storage
 				"1af4:1000 class 0200", // transitional virtio-net: network
-				"blk capacity 2048 sectors\n",
-				"blk read 1048576 bytes, 0 differ from the pattern\n",
-				"blk wrote 1024 bytes at 4096, read back equal: true\n",
-				"blk unaligned read refused: true\n",
 				"net mac 52:54:00:12:34:56 link up true\n",
 				"net arp reply: 10.0.2.2 is at 52:55:0a:00:02:02 (to 52:54:00:12:34:56",
 				"done\n",
-			} {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q:\n%s", want, out)
+			}
+			for i, size := range sizes {
+				want = append(want,
+					fmt.Sprintf("blk%d capacity %d sectors\n", i, size/512),
+					fmt.Sprintf("blk%d read %d bytes, 0 differ from the pattern\n", i, size),
+					fmt.Sprintf("blk%d wrote 1024 bytes at 4096, read back equal: true\n", i),
+					fmt.Sprintf("blk%d unaligned read refused: true\n", i))
+			}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
 				}
 			}
-			b, err := os.ReadFile(disk)
-			if err != nil {
-				t.Fatal(err)
+			if !sharedLine(out) {
+				t.Errorf("no two virtio devices share an interrupt line:\n%s", out)
 			}
-			const marker = "written by the XairrosX virtio-blk driver\n"
-			m := bytes.Repeat([]byte(marker), 1024/len(marker)+1)[:1024]
-			if !bytes.Equal(b[4096:4096+1024], m) {
-				t.Errorf("disk file at 4096 holds %q, want the guest's marker", b[4096:4096+64])
-			}
-			for i := range b {
-				if (i < 4096 || i >= 4096+1024) && b[i] != pattern(int64(i)) {
-					t.Fatalf("disk byte %d changed to %#x (pattern %#x)", i, b[i], pattern(int64(i)))
-				}
+			for i, disk := range disks {
+				checkDisk(t, disk, sizes[i])
 			}
 		})
+	}
+}
+
+// sharedLine reports whether two virtio functions in the guest's PCI
+// listing ("pci BB:DD.F VVVV:DDDD class CCCC irq N") have the same line.
+func sharedLine(out string) bool {
+	seen := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 7 && f[0] == "pci" && strings.HasPrefix(f[2], "1af4:") {
+			if seen[f[6]] {
+				return true
+			}
+			seen[f[6]] = true
+		}
+	}
+	return false
+}
+
+// checkDisk requires the guest's marker at 4096 and the pattern elsewhere.
+func checkDisk(t *testing.T, disk string, size int) {
+	b, err := os.ReadFile(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != size {
+		t.Fatalf("%s is %d bytes, want %d", disk, len(b), size)
+	}
+	const marker = "written by the XairrosX virtio-blk driver\n"
+	m := bytes.Repeat([]byte(marker), 1024/len(marker)+1)[:1024]
+	if !bytes.Equal(b[4096:4096+1024], m) {
+		t.Errorf("%s at 4096 holds %q, want the guest's marker", disk, b[4096:4096+64])
+	}
+	for i := range b {
+		if (i < 4096 || i >= 4096+1024) && b[i] != pattern(int64(i)) {
+			t.Fatalf("%s: byte %d changed to %#x (pattern %#x)", disk, i, b[i], pattern(int64(i)))
+		}
 	}
 }

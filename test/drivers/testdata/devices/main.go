@@ -1,8 +1,8 @@
 // Command devices exercises the drivers on XairrosX under QEMU: it
-// enumerates PCI, then reads a virtio-blk disk that the host filled with a
-// known pattern, writes a marker the host checks after QEMU exits, and
-// sends an ARP request for QEMU's user-network gateway through virtio-net,
-// waiting for the reply. It prints one line per check; the test reads them.
+// enumerates PCI, then, all at once, reads every virtio-blk disk (the host
+// filled each with a known pattern) and writes a marker the host checks
+// after QEMU exits, and sends an ARP request for QEMU's user-network
+// gateway through virtio-net, waiting for the reply. It prints one line per check; the test reads them.
 package main
 
 import (
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	gonet "net"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/xairrosx/xairrosx/drivers/dma"
@@ -38,7 +40,8 @@ func main() {
 	if err != nil {
 		fail("pci: %v", err)
 	}
-	var blkT, netT virtio.Transport
+	var blkTs []virtio.Transport
+	var netT virtio.Transport
 	for _, f := range fns {
 		fmt.Printf("pci %v irq %d\n", f, f.InterruptLine)
 		typ := virtio.DeviceType(f)
@@ -50,7 +53,7 @@ func main() {
 			fail("%v", err)
 		}
 		if typ == virtio.TypeBlock {
-			blkT = t
+			blkTs = append(blkTs, t)
 		} else {
 			netT = t
 		}
@@ -75,17 +78,29 @@ func main() {
 				fail("%v", err)
 			}
 			if typ == virtio.TypeBlock {
-				blkT = t
+				blkTs = append(blkTs, t)
 			} else if typ == virtio.TypeNet {
 				netT = t
 			}
 		}
 	}
-	if blkT != nil {
-		testBlock(blkT)
+	// The disks and the NIC work at the same time, so that devices sharing
+	// an interrupt line complete requests concurrently.
+	var wg sync.WaitGroup
+	out := make([]string, len(blkTs))
+	for i, t := range blkTs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = testBlock(i, t)
+		}()
 	}
 	if netT != nil {
 		testNet(netT)
+	}
+	wg.Wait()
+	for _, o := range out {
+		fmt.Print(o)
 	}
 	fmt.Println("done")
 }
@@ -95,16 +110,19 @@ func fail(format string, args ...any) {
 	os.Exit(1)
 }
 
-func testBlock(t virtio.Transport) {
+// testBlock reads disk i whole, checks the pattern, writes and flushes the
+// marker and reads it back; it returns its report.
+func testBlock(i int, t virtio.Transport) string {
+	var b strings.Builder
 	d, err := blk.Open(t, dma.Kernel{})
 	if err != nil {
 		fail("%v", err)
 	}
-	fmt.Printf("blk capacity %d sectors\n", d.Sectors())
+	fmt.Fprintf(&b, "blk%d capacity %d sectors\n", i, d.Sectors())
 	buf := make([]byte, d.Size())
 	n, err := d.ReadAt(buf, 0)
 	if err != nil || n != len(buf) {
-		fail("blk read: %d bytes, %v", n, err)
+		fail("blk%d read: %d bytes, %v", i, n, err)
 	}
 	bad := 0
 	for i := range buf {
@@ -112,21 +130,22 @@ func testBlock(t virtio.Transport) {
 			bad++
 		}
 	}
-	fmt.Printf("blk read %d bytes, %d differ from the pattern\n", n, bad)
+	fmt.Fprintf(&b, "blk%d read %d bytes, %d differ from the pattern\n", i, n, bad)
 	m := bytes.Repeat([]byte(marker+"\n"), 1024/len(marker)+1)[:1024]
 	if _, err := d.WriteAt(m, markerOff); err != nil {
-		fail("blk write: %v", err)
+		fail("blk%d write: %v", i, err)
 	}
 	if err := d.Flush(); err != nil {
-		fail("blk flush: %v", err)
+		fail("blk%d flush: %v", i, err)
 	}
 	back := make([]byte, len(m))
 	if _, err := d.ReadAt(back, markerOff); err != nil {
-		fail("blk read back: %v", err)
+		fail("blk%d read back: %v", i, err)
 	}
-	fmt.Printf("blk wrote %d bytes at %d, read back equal: %v\n", len(m), markerOff, bytes.Equal(back, m))
+	fmt.Fprintf(&b, "blk%d wrote %d bytes at %d, read back equal: %v\n", i, len(m), markerOff, bytes.Equal(back, m))
 	_, err = d.ReadAt(buf[:100], 0)
-	fmt.Printf("blk unaligned read refused: %v\n", err != nil)
+	fmt.Fprintf(&b, "blk%d unaligned read refused: %v\n", i, err != nil)
+	return b.String()
 }
 
 // testNet asks QEMU's user network (slirp) who has 10.0.2.2, the
