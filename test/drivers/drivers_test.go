@@ -102,6 +102,7 @@ func TestDevices(t *testing.T) {
 				"1af4:1000 class 0200", // transitional virtio-net: network
 				"net mac 52:54:00:12:34:56 link up true\n",
 				"net arp reply: 10.0.2.2 is at 52:55:0a:00:02:02 (to 52:54:00:12:34:56",
+				"net echo reply: 1514-byte frame, payload equal: true\n",
 				"done\n",
 			}
 			for i, size := range sizes {

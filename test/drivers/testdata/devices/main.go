@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	gonet "net"
 	"os"
@@ -150,7 +151,8 @@ func testBlock(i int, t virtio.Transport) string {
 
 // testNet asks QEMU's user network (slirp) who has 10.0.2.2, the
 // gateway, and waits for the answer: a frame out through the transmit
-// queue and one in through the receive queue.
+// queue and one in through the receive queue. Then it pings the gateway
+// with a full-MTU packet (1514-byte frames both ways) and checks the echo.
 func testNet(t virtio.Transport) {
 	n, err := net.Open(t, dma.Kernel{}, net.Options{})
 	if err != nil {
@@ -164,11 +166,33 @@ func testNet(t virtio.Transport) {
 	copy(req[12:14], []byte{0x08, 0x06})                   // ARP
 	copy(req[14:22], []byte{0, 1, 0x08, 0x00, 6, 4, 0, 1}) // Ethernet/IPv4, request
 	copy(req[22:28], mac)                                  // sender MAC
-	copy(req[28:32], []byte{10, 0, 2, 15})                 // sender IP
-	copy(req[38:42], []byte{10, 0, 2, 2})                  // target IP
+	copy(req[28:32], guestIP)                              // sender IP
+	copy(req[38:42], gatewayIP)                            // target IP
+	fr := exchange(n, "ARP reply", req, func(fr []byte) bool {
+		return len(fr) >= 42 && fr[12] == 0x08 && fr[13] == 0x06 && fr[21] == 2 && bytes.Equal(fr[28:32], gatewayIP)
+	})
+	gw := gonet.HardwareAddr(fr[22:28])
+	rx, tx, _ := n.Stats()
+	fmt.Printf("net arp reply: 10.0.2.2 is at %v (to %v; %d frames sent, %d received)\n", gw, gonet.HardwareAddr(fr[0:6]), tx, rx)
+
+	ping := echoRequest(mac, gw, net.MTU)
+	fr = exchange(n, "echo reply", ping, func(fr []byte) bool {
+		return len(fr) == len(ping) && fr[23] == 1 && fr[34] == 0 && bytes.Equal(fr[26:30], gatewayIP)
+	})
+	fmt.Printf("net echo reply: %d-byte frame, payload equal: %v\n", len(fr), bytes.Equal(fr[42:], ping[42:]))
+}
+
+var (
+	guestIP   = []byte{10, 0, 2, 15}
+	gatewayIP = []byte{10, 0, 2, 2}
+)
+
+// exchange transmits frame once a second until a received frame matches,
+// for up to 20 s, and returns that frame.
+func exchange(n *net.NIC, what string, frame []byte, match func([]byte) bool) []byte {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := n.Transmit(req); err != nil {
+		if err := n.Transmit(frame); err != nil {
 			fail("net transmit: %v", err)
 		}
 		timeout := time.After(time.Second)
@@ -176,11 +200,8 @@ func testNet(t virtio.Transport) {
 		for {
 			select {
 			case fr := <-n.Frames():
-				if len(fr) >= 42 && fr[12] == 0x08 && fr[13] == 0x06 && fr[21] == 2 && bytes.Equal(fr[28:32], []byte{10, 0, 2, 2}) {
-					rx, tx, _ := n.Stats()
-					fmt.Printf("net arp reply: 10.0.2.2 is at %v (to %v; %d frames sent, %d received)\n",
-						gonet.HardwareAddr(fr[22:28]), gonet.HardwareAddr(fr[0:6]), tx, rx)
-					return
+				if match(fr) {
+					return fr
 				}
 			case <-timeout:
 				break wait
@@ -188,5 +209,47 @@ func testNet(t virtio.Transport) {
 		}
 	}
 	rx, tx, dropped := n.Stats()
-	fail("net: no ARP reply from 10.0.2.2 (%d sent, %d received, %d dropped)", tx, rx, dropped)
+	fail("net: no %s from 10.0.2.2 (%d sent, %d received, %d dropped)", what, tx, rx, dropped)
+	return nil
+}
+
+// echoRequest builds an Ethernet frame holding an IPv4 ICMP echo request
+// from the guest to the gateway, ipLen bytes from the IP header on.
+func echoRequest(src, dst gonet.HardwareAddr, ipLen int) []byte {
+	f := make([]byte, 14+ipLen)
+	copy(f[0:6], dst)
+	copy(f[6:12], src)
+	f[12], f[13] = 0x08, 0x00
+	ip := f[14:]
+	ip[0] = 0x45 // IPv4, 20-byte header
+	binary.BigEndian.PutUint16(ip[2:], uint16(ipLen))
+	binary.BigEndian.PutUint16(ip[4:], 0x5841) // identification
+	ip[8], ip[9] = 64, 1                       // TTL, ICMP
+	copy(ip[12:16], guestIP)
+	copy(ip[16:20], gatewayIP)
+	binary.BigEndian.PutUint16(ip[10:], checksum(ip[:20]))
+	icmp := ip[20:]
+	icmp[0] = 8 // echo request
+	binary.BigEndian.PutUint16(icmp[4:], 0x1234)
+	binary.BigEndian.PutUint16(icmp[6:], 1)
+	for i := 8; i < len(icmp); i++ {
+		icmp[i] = byte(i * 7)
+	}
+	binary.BigEndian.PutUint16(icmp[2:], checksum(icmp))
+	return f
+}
+
+// checksum is the Internet checksum (RFC 1071).
+func checksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
 }
