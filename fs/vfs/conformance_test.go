@@ -231,6 +231,17 @@ func (r *runner) step(w []string) string {
 			return "bad dirent: " + bad
 		}
 		return result(e, strings.Join(names, " "))
+	case "unlinkat", "rmdirat":
+		fl := 0
+		if w[0] == "rmdirat" {
+			fl = vfs.AtRemoveDir
+		}
+		return result(tg.unlinkat(r.slot(w[1]), w[2], fl), "ok")
+	case "getdents":
+		n, e := tg.getdents(r.slot(w[1]), make([]byte, num(w[2])))
+		return result(e, fmt.Sprintf("bytes>0=%v", n > 0))
+	case "renameat":
+		return result(tg.renameat(r.slot(w[1]), w[2], r.slot(w[3]), w[4]), "ok")
 	case "unlink":
 		return result(tg.unlinkat(b, w[1], 0), "ok")
 	case "rmdir":
