@@ -200,13 +200,16 @@ func Reset(t Transport) error {
 
 // Config64 reads a 64-bit device configuration field as two 32-bit reads,
 // retrying until the configuration generation is stable around them
-// (VIRTIO 1.2, 2.5.1).
+// (VIRTIO 1.2, 2.5.1); a device whose configuration never settles gets the
+// last value read after 1000 tries.
 func Config64(t Transport, off int) uint64 {
-	for {
+	var v uint64
+	for try := 0; try < 1000; try++ {
 		g := t.ConfigGeneration()
-		v := uint64(t.Config32(off)) | uint64(t.Config32(off+4))<<32
+		v = uint64(t.Config32(off)) | uint64(t.Config32(off+4))<<32
 		if t.ConfigGeneration() == g {
-			return v
+			break
 		}
 	}
+	return v
 }

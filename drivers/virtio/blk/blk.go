@@ -185,6 +185,24 @@ func (d *Disk) do(s *slot, typ uint32, sector uint64, n int) error {
 	}
 }
 
+// slot takes a free request slot, waiting up to Timeout (slots retired
+// after timeouts never come back).
+func (d *Disk) slot() (*slot, error) {
+	select {
+	case s := <-d.free:
+		return s, nil
+	default:
+	}
+	timer := time.NewTimer(Timeout)
+	defer timer.Stop()
+	select {
+	case s := <-d.free:
+		return s, nil
+	case <-timer.C:
+		return nil, fmt.Errorf("blk %v: no request slot free (waited %v): %w", d.dev.T, Timeout, ErrTimeout)
+	}
+}
+
 // check validates a transfer of n bytes at off and returns how many bytes
 // lie inside the disk.
 func (d *Disk) check(op string, n int, off int64) (int, error) {
@@ -209,7 +227,11 @@ func (d *Disk) transfer(typ uint32, n int, off int64, fill, drain func(s *slot, 
 	var first error
 	for pos := 0; pos < n; pos += SlotSize {
 		m := min(SlotSize, n-pos)
-		s := <-d.free
+		s, err := d.slot()
+		if err != nil {
+			wg.Wait()
+			return err
+		}
 		if fill != nil {
 			fill(s, pos, m)
 		}
@@ -285,8 +307,11 @@ func (d *Disk) Flush() error {
 	if !d.flush {
 		return nil
 	}
-	s := <-d.free
-	err := d.do(s, reqFlush, 0, 0)
+	s, err := d.slot()
+	if err != nil {
+		return err
+	}
+	err = d.do(s, reqFlush, 0, 0)
 	if !errors.Is(err, ErrTimeout) {
 		d.free <- s
 	}

@@ -176,7 +176,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestReadOnlyAndTimeout(t *testing.T) {
-	d, f, _ := openFake(t, 64, FeatureRO)
+	d, f, _ := openFake(t, 2*Slots*SlotSize/SectorSize, FeatureRO|FeatureFlush)
 	if _, err := d.WriteAt(make([]byte, 512), 0); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("write to a read-only disk: %v", err)
 	}
@@ -188,6 +188,17 @@ func TestReadOnlyAndTimeout(t *testing.T) {
 	f.mu.Unlock()
 	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("read from a stuck device: %v, want ErrTimeout", err)
+	}
+	// Retire every slot: then a request fails for want of one, not hangs.
+	f.mu.Lock()
+	_, err = d.ReadAt(make([]byte, Slots*SlotSize), 0)
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("read of all slots from a stuck device: %v", err)
+	}
+	err = d.Flush()
+	f.mu.Unlock()
+	if err == nil || !strings.Contains(err.Error(), "no request slot free") {
+		t.Errorf("Flush with every slot retired: %v", err)
 	}
 }
 
