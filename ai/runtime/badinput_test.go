@@ -163,6 +163,16 @@ func FuzzLoadCompileRun(f *testing.F) {
 		f.Add(q)
 	}
 	f.Add(b[:100])
+	// small models exercising other operators, from ONNX's node tests
+	for _, name := range []string{"test_concat_2d_axis_1", "test_gather_0", "test_slice_neg_steps", "test_reduce_mean_keepdims_example",
+		"test_layer_normalization_4d_axis1", "test_softmax_axis_1_expanded", "test_maxpool_with_argmax_2d_precomputed_pads", "test_gemm_all_attributes",
+		"test_conv_with_strides_and_asymmetric_padding", "test_averagepool_2d_ceil", "test_transpose_all_permutations_3", "test_unsqueeze_two_axes"} {
+		m, err := os.ReadFile("/usr/share/libonnx-testdata/data/node/" + name + "/model.onnx")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(m)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})
 		go func() {
