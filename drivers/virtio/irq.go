@@ -23,29 +23,40 @@ var (
 	irqLines [16]*irqLine
 )
 
+// irqLine is one line's handlers. mu is held while they run, so that a
+// removed handler is not running once remove returns.
 type irqLine struct {
 	mu       sync.Mutex
-	handlers []func()
+	next     int
+	handlers map[int]func()
 }
 
 // HandleIRQ runs fn after every interrupt on legacy line (0-15), from the
-// line's dispatcher goroutine, which it starts on first use.
-func HandleIRQ(line int, fn func()) error {
+// line's dispatcher goroutine, which it starts on first use. remove
+// unregisters fn; once it returns, fn is not running and will not run.
+// fn must not call HandleIRQ or remove.
+func HandleIRQ(line int, fn func()) (remove func(), err error) {
 	if line < 0 || line > 15 {
-		return fmt.Errorf("virtio: interrupt line %d out of range 0-15", line)
+		return nil, fmt.Errorf("virtio: interrupt line %d out of range 0-15", line)
 	}
 	irqMu.Lock()
 	defer irqMu.Unlock()
 	l := irqLines[line]
 	if l == nil {
-		l = &irqLine{}
+		l = &irqLine{handlers: map[int]func(){}}
 		irqLines[line] = l
 		defer func() { go l.loop(line) }()
 	}
 	l.mu.Lock()
-	l.handlers = append(l.handlers, fn)
+	id := l.next
+	l.next++
+	l.handlers[id] = fn
 	l.mu.Unlock()
-	return nil
+	return func() {
+		l.mu.Lock()
+		delete(l.handlers, id)
+		l.mu.Unlock()
+	}, nil
 }
 
 func (l *irqLine) loop(line int) {
@@ -56,11 +67,10 @@ func (l *irqLine) loop(line int) {
 			return
 		}
 		l.mu.Lock()
-		hs := l.handlers
-		l.mu.Unlock()
-		for _, h := range hs {
+		for _, h := range l.handlers {
 			h()
 		}
+		l.mu.Unlock()
 		// The handlers have readied the goroutines waiting for
 		// completions, onto this thread's P. IRQWait is a blocking system
 		// call that keeps the P until sysmon takes it back (up to

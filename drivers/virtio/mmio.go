@@ -140,7 +140,7 @@ func (t *MMIO) ConfigGeneration() uint32 { return t.r32(mmioConfigGeneration) }
 // OnInterrupt implements Transport: the handler acknowledges the bits of
 // InterruptStatus it read before running fn, so a completion after the
 // acknowledgement raises the line again.
-func (t *MMIO) OnInterrupt(fn func(isr uint8)) error {
+func (t *MMIO) OnInterrupt(fn func(isr uint8)) (func(), error) {
 	return HandleIRQ(t.irq, func() {
 		if s := t.r32(mmioInterruptStatus); s != 0 {
 			t.w32(mmioInterruptACK, s)

@@ -11,6 +11,7 @@ import (
 var window [0x200 / 4]uint32
 
 func TestProbeMMIO(t *testing.T) {
+	window = [len(window)]uint32{}
 	win := &window
 	base := uintptr(unsafe.Pointer(&win[0]))
 	if _, err := ProbeMMIO(base); err == nil || !strings.Contains(err.Error(), "magic 0x0") {

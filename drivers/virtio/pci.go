@@ -244,10 +244,10 @@ func (t *PCI) ConfigGeneration() uint32 { return uint32(mmio.Read8(t.common + co
 // OnInterrupt implements Transport: the handler runs on the dispatcher of
 // the function's legacy interrupt line; reading the ISR status register
 // acknowledges the interrupt and deasserts INTx.
-func (t *PCI) OnInterrupt(fn func(isr uint8)) error {
+func (t *PCI) OnInterrupt(fn func(isr uint8)) (func(), error) {
 	line := int(t.fn.InterruptLine)
 	if t.fn.InterruptPin == 0 || line > 15 {
-		return fmt.Errorf("virtio %v: no legacy interrupt (pin %d, line %d)", t, t.fn.InterruptPin, line)
+		return nil, fmt.Errorf("virtio %v: no legacy interrupt (pin %d, line %d)", t, t.fn.InterruptPin, line)
 	}
 	isr := t.isr
 	return HandleIRQ(line, func() {

@@ -63,7 +63,8 @@ type Transport interface {
 	// OnInterrupt arranges for fn to run, on a goroutine of the
 	// transport's, after each interrupt from this device; the transport
 	// acknowledges the interrupt first and passes the ISR status bits.
-	OnInterrupt(fn func(isr uint8)) error
+	// remove undoes it: once it returns, fn is not running and will not.
+	OnInterrupt(fn func(isr uint8)) (remove func(), err error)
 	// String names the device for error messages.
 	String() string
 }
@@ -77,6 +78,7 @@ type Device struct {
 	regionN  int
 	alloc    dma.Allocator
 	Arena    *dma.Arena // DMA memory left over for the driver's buffers
+	remove   func()     // unregisters the interrupt handler
 }
 
 // Setup is what a driver asks of Init.
@@ -176,6 +178,35 @@ func (d *Device) Start() error {
 		return fmt.Errorf("virtio %v: device status %#x after DRIVER_OK", d.T, st)
 	}
 	return nil
+}
+
+// OnInterrupt installs the driver's interrupt handler (see
+// Transport.OnInterrupt); Close removes it.
+func (d *Device) OnInterrupt(fn func(isr uint8)) error {
+	remove, err := d.T.OnInterrupt(fn)
+	if err != nil {
+		return err
+	}
+	d.remove = remove
+	return nil
+}
+
+// Close resets the device, which stops it using its queues and buffers,
+// removes the interrupt handler, and frees the DMA memory.
+func (d *Device) Close() error {
+	err := Reset(d.T)
+	if d.remove != nil {
+		d.remove()
+		d.remove = nil
+	}
+	if err != nil {
+		return err // the device may still write its memory: keep it
+	}
+	if d.region != 0 {
+		err = d.alloc.Free(d.region, d.regionN)
+		d.region = 0
+	}
+	return err
 }
 
 // Has reports whether feature bit f was negotiated.

@@ -59,6 +59,9 @@ var Timeout = 30 * time.Second
 // retired, since the device may still write to it.
 var ErrTimeout = errors.New("request not completed in time")
 
+// ErrClosed is returned by a Disk after Close.
+var ErrClosed = errors.New("blk: disk closed")
+
 // ErrReadOnly is returned by writes to a device that offers VIRTIO_BLK_F_RO.
 var ErrReadOnly = errors.New("blk: device is read-only")
 
@@ -70,6 +73,9 @@ type Disk struct {
 	readOnly bool
 	flush    bool
 	free     chan *slot
+	closed   chan struct{}
+	once     sync.Once
+	life     sync.RWMutex // held for reading while slot memory is touched
 
 	mu       sync.Mutex // orders Submit with the interrupt handler's Reap
 	inflight map[uint16]*slot
@@ -98,6 +104,7 @@ func Open(t virtio.Transport, alloc dma.Allocator) (*Disk, error) {
 		readOnly: dev.Has(FeatureRO),
 		flush:    dev.Has(FeatureFlush),
 		free:     make(chan *slot, Slots),
+		closed:   make(chan struct{}),
 		inflight: map[uint16]*slot{},
 	}
 	hdrs, err := dev.Arena.Take(Slots*slotHeader, 64)
@@ -111,7 +118,7 @@ func Open(t virtio.Transport, alloc dma.Allocator) (*Disk, error) {
 		}
 		d.free <- &slot{hdr: hdrs + uintptr(i*slotHeader), data: data, done: make(chan uint8, 1)}
 	}
-	if err := t.OnInterrupt(d.interrupt); err != nil {
+	if err := dev.OnInterrupt(d.interrupt); err != nil {
 		return nil, err
 	}
 	if err := dev.Start(); err != nil {
@@ -145,23 +152,43 @@ func (d *Disk) Size() int64 { return int64(d.sectors * SectorSize) }
 // ReadOnly reports whether the device refuses writes.
 func (d *Disk) ReadOnly() bool { return d.readOnly }
 
+// touch runs fn, which uses slot memory, unless the disk is closed:
+// Close frees that memory only once no fn runs.
+func (d *Disk) touch(fn func()) error {
+	d.life.RLock()
+	defer d.life.RUnlock()
+	select {
+	case <-d.closed:
+		return ErrClosed
+	default:
+	}
+	fn()
+	return nil
+}
+
 // do runs one request on s: n bytes at sector (n == 0 for a flush).
 func (d *Disk) do(s *slot, typ uint32, sector uint64, n int) error {
-	mmio.Write32(s.hdr, typ)
-	mmio.Write32(s.hdr+4, 0)
-	mmio.Write64(s.hdr+8, sector)
-	mmio.Write8(s.hdr+headerSize, 0xFF)
-	bufs := []virtio.Buffer{{Addr: s.hdr, Len: headerSize}}
-	if n > 0 {
-		bufs = append(bufs, virtio.Buffer{Addr: s.data, Len: uint32(n), Write: typ == reqIn})
+	var err error
+	if cerr := d.touch(func() {
+		mmio.Write32(s.hdr, typ)
+		mmio.Write32(s.hdr+4, 0)
+		mmio.Write64(s.hdr+8, sector)
+		mmio.Write8(s.hdr+headerSize, 0xFF)
+		bufs := []virtio.Buffer{{Addr: s.hdr, Len: headerSize}}
+		if n > 0 {
+			bufs = append(bufs, virtio.Buffer{Addr: s.data, Len: uint32(n), Write: typ == reqIn})
+		}
+		bufs = append(bufs, virtio.Buffer{Addr: s.hdr + headerSize, Len: 1, Write: true})
+		d.mu.Lock()
+		var head uint16
+		head, err = d.q.Submit(bufs)
+		if err == nil {
+			d.inflight[head] = s
+		}
+		d.mu.Unlock()
+	}); cerr != nil {
+		return cerr
 	}
-	bufs = append(bufs, virtio.Buffer{Addr: s.hdr + headerSize, Len: 1, Write: true})
-	d.mu.Lock()
-	head, err := d.q.Submit(bufs)
-	if err == nil {
-		d.inflight[head] = s
-	}
-	d.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -182,12 +209,32 @@ func (d *Disk) do(s *slot, typ uint32, sector uint64, n int) error {
 		}
 	case <-timer.C:
 		return fmt.Errorf("blk %v: request type %d at sector %d (waited %v): %w", d.dev.T, typ, sector, Timeout, ErrTimeout)
+	case <-d.closed:
+		return ErrClosed
 	}
+}
+
+// Close stops the device (pending requests fail with ErrClosed) and frees
+// its memory. Later calls return ErrClosed.
+func (d *Disk) Close() error {
+	err := ErrClosed
+	d.once.Do(func() {
+		close(d.closed)
+		d.life.Lock() // wait until no slot memory is being touched
+		defer d.life.Unlock()
+		err = d.dev.Close()
+	})
+	return err
 }
 
 // slot takes a free request slot, waiting up to Timeout (slots retired
 // after timeouts never come back).
 func (d *Disk) slot() (*slot, error) {
+	select {
+	case <-d.closed:
+		return nil, ErrClosed
+	default:
+	}
 	select {
 	case s := <-d.free:
 		return s, nil
@@ -200,6 +247,8 @@ func (d *Disk) slot() (*slot, error) {
 		return s, nil
 	case <-timer.C:
 		return nil, fmt.Errorf("blk %v: no request slot free (waited %v): %w", d.dev.T, Timeout, ErrTimeout)
+	case <-d.closed:
+		return nil, ErrClosed
 	}
 }
 
@@ -233,14 +282,17 @@ func (d *Disk) transfer(typ uint32, n int, off int64, fill, drain func(s *slot, 
 			return err
 		}
 		if fill != nil {
-			fill(s, pos, m)
+			if err := d.touch(func() { fill(s, pos, m) }); err != nil {
+				wg.Wait()
+				return err
+			}
 		}
 		wg.Add(1)
 		go func(pos, m int) {
 			defer wg.Done()
 			err := d.do(s, typ, uint64(off+int64(pos))/SectorSize, m)
 			if err == nil && drain != nil {
-				drain(s, pos, m)
+				err = d.touch(func() { drain(s, pos, m) })
 			}
 			if err != nil {
 				errMu.Lock()
@@ -248,7 +300,7 @@ func (d *Disk) transfer(typ uint32, n int, off int64, fill, drain func(s *slot, 
 					first = err
 				}
 				errMu.Unlock()
-				if errors.Is(err, ErrTimeout) {
+				if errors.Is(err, ErrTimeout) || errors.Is(err, ErrClosed) {
 					return // the device may still write the slot: retire it
 				}
 			}
@@ -312,7 +364,7 @@ func (d *Disk) Flush() error {
 		return err
 	}
 	err = d.do(s, reqFlush, 0, 0)
-	if !errors.Is(err, ErrTimeout) {
+	if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrClosed) {
 		d.free <- s
 	}
 	return err

@@ -213,3 +213,28 @@ func TestOpenRejectsLegacyDevice(t *testing.T) {
 		t.Error("FAILED status not set")
 	}
 }
+
+func TestClose(t *testing.T) {
+	d, _, dev := openFake(t, 64, FeatureFlush)
+	if _, err := d.ReadAt(make([]byte, 512), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if dev.Status() != 0 {
+		t.Errorf("device status %#x after Close, want 0 (reset)", dev.Status())
+	}
+	if _, err := d.ReadAt(make([]byte, 512), 0); !errors.Is(err, ErrClosed) {
+		t.Errorf("ReadAt after Close: %v", err)
+	}
+	if _, err := d.WriteAt(make([]byte, 512), 0); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteAt after Close: %v", err)
+	}
+	if err := d.Flush(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close: %v", err)
+	}
+	if err := d.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close: %v", err)
+	}
+}

@@ -52,6 +52,9 @@ const (
 // Timeout bounds how long Transmit waits for a free transmit buffer.
 var Timeout = 5 * time.Second
 
+// ErrClosed is returned by Transmit after Close.
+var ErrClosed = errors.New("net: device closed")
+
 // ErrTxTimeout means no transmit buffer freed up within Timeout.
 var ErrTxTimeout = errors.New("net: no transmit buffer free in time")
 
@@ -64,6 +67,8 @@ type NIC struct {
 	receive  func(frame []byte)
 	frames   chan []byte
 	txFree   chan uintptr
+	closed   chan struct{}
+	once     sync.Once
 	mu       sync.Mutex // orders Submit with the interrupt handler's Reap
 	rxBuf    map[uint16]uintptr
 	txBuf    map[uint16]uintptr
@@ -104,6 +109,7 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 		rxBuf:   map[uint16]uintptr{},
 		txBuf:   map[uint16]uintptr{},
 		txFree:  make(chan uintptr, int(dev.Queues[txQueue].Size())),
+		closed:  make(chan struct{}),
 	}
 	if n.receive == nil {
 		n.frames = make(chan []byte, o.Backlog)
@@ -133,7 +139,7 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 			return nil, err
 		}
 	}
-	if err := t.OnInterrupt(n.interrupt); err != nil {
+	if err := dev.OnInterrupt(n.interrupt); err != nil {
 		return nil, err
 	}
 	if err := dev.Start(); err != nil {
@@ -206,6 +212,19 @@ func (n *NIC) deliver(frame []byte) {
 	}
 }
 
+// Close stops the device and frees its memory; Transmit then fails with
+// ErrClosed and no more frames arrive. Later calls return ErrClosed.
+func (n *NIC) Close() error {
+	err := ErrClosed
+	n.once.Do(func() {
+		n.mu.Lock()
+		close(n.closed)
+		n.mu.Unlock()
+		err = n.dev.Close()
+	})
+	return err
+}
+
 // MAC returns the device's Ethernet address.
 func (n *NIC) MAC() gonet.HardwareAddr { return n.mac }
 
@@ -239,6 +258,8 @@ func (n *NIC) Transmit(frame []byte) error {
 	}
 	var b uintptr
 	select {
+	case <-n.closed:
+		return ErrClosed
 	case b = <-n.txFree:
 	default:
 		timer := time.NewTimer(Timeout)
@@ -247,12 +268,20 @@ func (n *NIC) Transmit(frame []byte) error {
 		case b = <-n.txFree:
 		case <-timer.C:
 			return fmt.Errorf("net %v: %w", n.dev.T, ErrTxTimeout)
+		case <-n.closed:
+			return ErrClosed
 		}
+	}
+	n.mu.Lock()
+	select {
+	case <-n.closed:
+		n.mu.Unlock()
+		return ErrClosed // the memory behind b may be gone
+	default:
 	}
 	buf := dma.Bytes(b, HeaderSize+len(frame))
 	clear(buf[:HeaderSize])
 	copy(buf[HeaderSize:], frame)
-	n.mu.Lock()
 	head, err := n.tx.Submit([]virtio.Buffer{{Addr: b, Len: uint32(len(buf))}})
 	if err == nil {
 		n.txBuf[head] = b

@@ -3,6 +3,7 @@ package net
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -155,5 +156,25 @@ func TestOpenNeedsTwoQueues(t *testing.T) {
 	defer dev.Close()
 	if _, err := Open(dev, &dma.Heap{}, Options{}); err == nil || !strings.Contains(err.Error(), "queue 1 does not exist") {
 		t.Fatalf("Open: %v", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	dev := echoDevice(t, FeatureMAC)
+	n, err := Open(dev, &dma.Heap{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if dev.Status() != 0 {
+		t.Errorf("device status %#x after Close, want 0 (reset)", dev.Status())
+	}
+	if err := n.Transmit(frame(0, 64)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Transmit after Close: %v", err)
+	}
+	if err := n.Close(); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close: %v", err)
 	}
 }

@@ -132,11 +132,15 @@ func (d *Device) Config32(off int) uint32 {
 func (d *Device) ConfigGeneration() uint32 { return 0 }
 
 // OnInterrupt implements virtio.Transport.
-func (d *Device) OnInterrupt(fn func(isr uint8)) error {
+func (d *Device) OnInterrupt(fn func(isr uint8)) (func(), error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.irq = fn
-	return nil
+	return func() {
+		d.mu.Lock()
+		d.irq = nil
+		d.mu.Unlock()
+	}, nil
 }
 
 func (d *Device) start() {
