@@ -103,6 +103,7 @@ func TestDevices(t *testing.T) {
 				"net mac 52:54:00:12:34:56 link up true\n",
 				"net arp reply: 10.0.2.2 is at 52:55:0a:00:02:02 (to 52:54:00:12:34:56",
 				"net echo reply: 1514-byte frame, payload equal: true\n",
+				"net closed: <nil>\n",
 				"done\n",
 			}
 			for i, size := range sizes {
@@ -110,7 +111,8 @@ func TestDevices(t *testing.T) {
 					fmt.Sprintf("blk%d capacity %d sectors\n", i, size/512),
 					fmt.Sprintf("blk%d read %d bytes, 0 differ from the pattern\n", i, size),
 					fmt.Sprintf("blk%d wrote 1024 bytes at 4096, read back equal: true\n", i),
-					fmt.Sprintf("blk%d unaligned read refused: true\n", i))
+					fmt.Sprintf("blk%d unaligned read refused: true\n", i),
+					fmt.Sprintf("blk%d closed: <nil>, then read refused: true\n", i))
 			}
 			for _, w := range want {
 				if !strings.Contains(out, w) {

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	gonet "net"
 	"os"
@@ -146,6 +147,9 @@ func testBlock(i int, t virtio.Transport) string {
 	fmt.Fprintf(&b, "blk%d wrote %d bytes at %d, read back equal: %v\n", i, len(m), markerOff, bytes.Equal(back, m))
 	_, err = d.ReadAt(buf[:100], 0)
 	fmt.Fprintf(&b, "blk%d unaligned read refused: %v\n", i, err != nil)
+	err = d.Close()
+	_, rerr := d.ReadAt(buf[:512], 0)
+	fmt.Fprintf(&b, "blk%d closed: %v, then read refused: %v\n", i, err, errors.Is(rerr, blk.ErrClosed))
 	return b.String()
 }
 
@@ -180,6 +184,7 @@ func testNet(t virtio.Transport) {
 		return len(fr) == len(ping) && fr[23] == 1 && fr[34] == 0 && bytes.Equal(fr[26:30], gatewayIP)
 	})
 	fmt.Printf("net echo reply: %d-byte frame, payload equal: %v\n", len(fr), bytes.Equal(fr[42:], ping[42:]))
+	fmt.Printf("net closed: %v\n", n.Close())
 }
 
 var (
