@@ -19,6 +19,7 @@ const (
 	VNNI                // AVX-512 VNNI for int8 (float32 uses AVX2+FMA)
 )
 
+// String returns the implementation's name.
 func (i Impl) String() string {
 	switch i {
 	case Generic:

@@ -11,6 +11,7 @@ type CheckError struct {
 	Msg  string
 }
 
+// Error implements error.
 func (e *CheckError) Error() string {
 	if e.Node != nil {
 		return "onnx: " + e.Node.Describe() + ": " + e.Msg

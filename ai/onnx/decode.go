@@ -25,8 +25,10 @@ type DecodeError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *DecodeError) Error() string { return "onnx: decoding " + e.Path + ": " + e.Err.Error() }
 
+// Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 var errTruncated = errors.New("truncated or corrupted protobuf")

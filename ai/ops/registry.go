@@ -79,6 +79,7 @@ type Error struct {
 	Msg   string
 }
 
+// Error implements error.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s, opset %d: %s", e.Node.Describe(), e.Opset, e.Msg)
 }

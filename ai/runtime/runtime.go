@@ -79,6 +79,7 @@ type UnsupportedError struct {
 	Opset  int64
 }
 
+// Error implements error.
 func (e *UnsupportedError) Error() string {
 	d := e.Domain
 	if d == "" {
@@ -412,6 +413,7 @@ type InputError struct {
 	Msg   string
 }
 
+// Error implements error.
 func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Input, e.Msg) }
 
 // ErrInputCount reports a wrong number of inputs.
