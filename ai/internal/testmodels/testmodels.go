@@ -35,7 +35,15 @@ func Transformer() (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	tmp := out + ".tmp"
+	// a private temporary name: test packages running in parallel may
+	// build the model at the same time; the rename makes it appear whole
+	f, err := os.CreateTemp(filepath.Dir(out), "transformer-*.onnx.tmp")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
 	cmd := exec.Command("/usr/bin/python3", filepath.Join(AIDir(), "models", "make_transformer.py"), tmp)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the transformer model: %v: %s (run scripts/deps-ai.sh for python3-onnx)", err, msg)
