@@ -8,4 +8,5 @@ sh scripts/deps-ai.sh
 go build -o /tmp/xairrosx-bench ./cmd/xairrosx
 /tmp/xairrosx-bench ai bench "$@"
 echo
-go test -run '^$' -bench . -benchtime 2000x ./ai/kernels ./ai/runtime
+go test -run '^$' -bench . -benchtime 2000x ./ai/kernels
+go test -run '^$' -bench . ./ai/runtime
