@@ -116,3 +116,40 @@ func TestRunInt8RefusesBadInput(t *testing.T) {
 		t.Errorf("spec %+v", spec)
 	}
 }
+
+// FuzzRunInt8 feeds arbitrary model and input bytes to RunInt8: it must
+// answer or refuse, never panic. Seeds: the committed int8 model with a
+// digit, and the float model (which must be refused).
+func FuzzRunInt8(f *testing.F) {
+	model, err := os.ReadFile(qmodel)
+	if err != nil {
+		f.Fatal(err)
+	}
+	float, err := os.ReadFile("../testdata/mnist-8.onnx")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(model, make([]byte, 784))
+	f.Add(float, make([]byte, 784*4))
+	f.Add(model[:200], []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, m, in []byte) {
+		out, err := infer.RunInt8(m, in)
+		if err != nil {
+			return
+		}
+		spec, err := infer.Inspect(m)
+		if err != nil {
+			t.Fatalf("RunInt8 accepted a model that Inspect refuses: %v", err)
+		}
+		n := 4
+		if spec.OutputDType == "uint8" {
+			n = 1
+		}
+		for _, d := range spec.OutputShape {
+			n *= d
+		}
+		if len(out) != n {
+			t.Fatalf("output has %d bytes, the spec %v %v says %d", len(out), spec.OutputDType, spec.OutputShape, n)
+		}
+	})
+}
