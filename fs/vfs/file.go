@@ -88,8 +88,8 @@ func (f *FS) Openat(dir Handle, path string, flags int, mode uint32) (Handle, sy
 	if e != 0 {
 		return -1, e
 	}
-	if creat && r.slash {
-		return -1, syscall.EISDIR
+	if creat && r.slash && !r.dot {
+		return -1, syscall.EISDIR // a trailing slash on a name to create
 	}
 	l := r.node
 	if l.n == nil {
@@ -480,6 +480,9 @@ func (f *FS) Readiness(h Handle) (readable, writable bool) {
 
 // Ftruncate sets the size of an open regular file.
 func (f *FS) Ftruncate(h Handle, size int64) syscall.Errno {
+	if size < 0 {
+		return syscall.EINVAL // checked before the descriptor, as on Linux
+	}
 	f.lock()
 	defer f.unlock()
 	d, e := f.fileDesc(h)
@@ -487,9 +490,6 @@ func (f *FS) Ftruncate(h Handle, size int64) syscall.Errno {
 		return e
 	}
 	if d.pipe != nil || d.loc.typ() != backend.TypeReg || !d.writable() {
-		return syscall.EINVAL
-	}
-	if size < 0 {
 		return syscall.EINVAL
 	}
 	if d.loc.m.ro {
