@@ -9,6 +9,7 @@ package stack
 
 import (
 	"fmt"
+	"sync"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
@@ -27,6 +28,7 @@ const LoopbackNIC tcpip.NICID = 1
 // Stack is a gVisor network stack with its loopback NIC set up.
 type Stack struct {
 	*gstack.Stack
+	mu      sync.Mutex // guards nextNIC and routes
 	nextNIC tcpip.NICID
 	routes  []tcpip.Route
 }
@@ -79,6 +81,8 @@ type NIC struct {
 // AddNIC adds a NIC with an IPv4 address, routes its subnet (and the
 // default route, when a gateway is given) to it, and returns its ID.
 func (s *Stack) AddNIC(n NIC) (tcpip.NICID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	id := s.nextNIC
 	if err := s.CreateNIC(id, n.Link); err != nil {
 		return 0, fmt.Errorf("stack: create NIC %d: %v", id, err)

@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +21,8 @@ import (
 )
 
 // guest builds the program pkg (relative to the repository root) into an
-// image, boots it with args and returns what it printed and its status.
-func guest(t testing.TB, root, pkg string, args ...string) (string, int) {
+// image, boots it with extra QEMU arguments and the program's args and returns what it printed and its status.
+func guest(t testing.TB, root, pkg string, extra []string, args ...string) (string, int) {
 	t.Helper()
 	img := filepath.Join(t.TempDir(), "net.img")
 	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root}); err != nil {
@@ -37,6 +40,7 @@ func guest(t testing.TB, root, pkg string, args ...string) (string, int) {
 		Timeout: 120 * time.Second,
 		Stdout:  &out,
 		Stderr:  os.Stderr,
+		Extra:   extra,
 	})
 	if err != nil {
 		t.Fatalf("qemu: %v\n%s", err, out.String())
@@ -57,7 +61,7 @@ func TestLoopbackMatchesHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("native run: %v\n%s", err, native)
 	}
-	out, status := guest(t, root, pkg)
+	out, status := guest(t, root, pkg, nil)
 	if status != 0 {
 		t.Fatalf("guest status %d:\n%s", status, out)
 	}
@@ -75,7 +79,7 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
-		out, status := guest(b, root, "test/net/testdata/loopback", "-bench", "2000")
+		out, status := guest(b, root, "test/net/testdata/loopback", nil, "-bench", "2000")
 		var n int
 		var d string
 		var rps float64
@@ -83,5 +87,47 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 			b.Fatalf("status %d, output %q: %v", status, out, err)
 		}
 		b.ReportMetric(rps, "req/s")
+	}
+}
+
+// TestVirtioNetToHost boots a guest with a virtio-net NIC on QEMU's user
+// network; through it (driver, net/link, gVisor, slirp) the guest reaches
+// an HTTP server and a TCP echo server on the host's loopback.
+func TestVirtioNetToHost(t *testing.T) {
+	root, err := image.FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s from the host", r.URL.Path)
+	})}
+	go srv.Serve(httpLn)
+	defer srv.Close()
+	echoLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echoLn.Close()
+	go func() {
+		for {
+			c, err := echoLn.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	port := func(l net.Listener) string { return fmt.Sprint(l.Addr().(*net.TCPAddr).Port) }
+	out, status := guest(t, root, "test/net/testdata/virtionet", []string{
+		"-device", "virtio-net-pci,netdev=n0", "-netdev", "user,id=n0",
+	}, port(httpLn), port(echoLn))
+	want := "http: 200 OK \"hello /hello from the host\" <nil>\n" +
+		"echo: 220000 bytes through the NIC, intact true, err <nil>, local 10.0.2.15\n"
+	if status != 0 || out != want {
+		t.Errorf("guest status %d, printed:\n%s\nwant:\n%s", status, out, want)
 	}
 }
