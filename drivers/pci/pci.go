@@ -101,6 +101,7 @@ type Function struct {
 	Capabilities       []Capability
 }
 
+// String gives the bus address, vendor:device IDs and class, as lspci does.
 func (f *Function) String() string {
 	return fmt.Sprintf("%02x:%02x.%x %04x:%04x class %02x%02x", f.Bus, f.Device, f.Function, f.VendorID, f.DeviceID, f.Class, f.Subclass)
 }

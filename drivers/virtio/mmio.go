@@ -72,6 +72,7 @@ func NewMMIO(base uintptr, irq int) (*MMIO, error) {
 	return &MMIO{base: base, irq: irq}, nil
 }
 
+// String names the device by its register window.
 func (t *MMIO) String() string { return fmt.Sprintf("mmio@%#x", t.base) }
 
 func (t *MMIO) r32(off uintptr) uint32    { return mmio.Read32(t.base + off) }

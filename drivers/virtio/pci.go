@@ -170,6 +170,7 @@ func NewPCI(f *pci.Function) (*PCI, error) {
 	return t, nil
 }
 
+// String names the function by bus address and identity.
 func (t *PCI) String() string { return t.fn.String() }
 
 // Function returns the PCI function.

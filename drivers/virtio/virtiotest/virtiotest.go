@@ -51,6 +51,7 @@ type queue struct {
 	lastAvail uint16
 }
 
+// String implements virtio.Transport.
 func (d *Device) String() string { return d.Name }
 
 // DeviceFeatures implements virtio.Transport.
