@@ -98,6 +98,10 @@ func Open(t virtio.Transport, alloc dma.Allocator) (*Disk, error) {
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*Disk, error) {
+		dev.Close()
+		return nil, err
+	}
 	d := &Disk{
 		dev: dev, q: dev.Queues[0],
 		sectors:  virtio.Config64(t, 0),
@@ -109,20 +113,20 @@ func Open(t virtio.Transport, alloc dma.Allocator) (*Disk, error) {
 	}
 	hdrs, err := dev.Arena.Take(Slots*slotHeader, 64)
 	if err != nil {
-		return nil, fmt.Errorf("blk %v: %w", t, err)
+		return fail(fmt.Errorf("blk %v: %w", t, err))
 	}
 	for i := 0; i < Slots; i++ {
 		data, err := dev.Arena.Take(SlotSize, 4096)
 		if err != nil {
-			return nil, fmt.Errorf("blk %v: %w", t, err)
+			return fail(fmt.Errorf("blk %v: %w", t, err))
 		}
 		d.free <- &slot{hdr: hdrs + uintptr(i*slotHeader), data: data, done: make(chan uint8, 1)}
 	}
 	if err := dev.OnInterrupt(d.interrupt); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := dev.Start(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return d, nil
 }

@@ -99,6 +99,10 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (*NIC, error) {
+		dev.Close()
+		return nil, err
+	}
 	if o.Backlog <= 0 {
 		o.Backlog = 256
 	}
@@ -126,24 +130,24 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 	for i := 0; i < int(n.tx.Size()); i++ {
 		b, err := dev.Arena.Take(bufSize, 64)
 		if err != nil {
-			return nil, fmt.Errorf("net %v: %w", t, err)
+			return fail(fmt.Errorf("net %v: %w", t, err))
 		}
 		n.txFree <- b
 	}
 	for i := 0; i < int(n.rx.Size()); i++ {
 		b, err := dev.Arena.Take(bufSize, 64)
 		if err != nil {
-			return nil, fmt.Errorf("net %v: %w", t, err)
+			return fail(fmt.Errorf("net %v: %w", t, err))
 		}
 		if err := n.postRX(b); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	if err := dev.OnInterrupt(n.interrupt); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := dev.Start(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	n.rx.Notify()
 	return n, nil
