@@ -77,7 +77,8 @@ func makeDisk(t *testing.T, size int) string {
 }
 
 // TestDevices boots the devices guest with two virtio-blk disks of
-// different sizes and a virtio-net NIC, all working at once. On q35 and pc
+// different sizes (one transitional, one modern-only) and a virtio-net NIC,
+// all working at once. On q35 and pc
 // SeaBIOS routes the three functions to two interrupt lines (10, 11, 11),
 // so two devices share one: the test requires that.
 func TestDevices(t *testing.T) {
@@ -91,7 +92,7 @@ func TestDevices(t *testing.T) {
 				"-drive", "file="+disks[0]+",if=none,id=d0,format=raw",
 				"-device", "virtio-net-pci,netdev=n0",
 				"-netdev", "user,id=n0",
-				"-device", "virtio-blk-pci,drive=d1",
+				"-device", "virtio-blk-pci,drive=d1,disable-legacy=on",
 				"-drive", "file="+disks[1]+",if=none,id=d1,format=raw",
 			)
 			if res.Status != 0 {
@@ -99,6 +100,7 @@ func TestDevices(t *testing.T) {
 			}
 			want := []string{
 				"1af4:1001 class 0100", // transitional virtio-blk: mass storage
+				"1af4:1042 class 0100", // modern-only virtio-blk
 				"1af4:1000 class 0200", // transitional virtio-net: network
 				"net mac 52:54:00:12:34:56 link up true\n",
 				"net arp reply: 10.0.2.2 is at 52:55:0a:00:02:02 (to 52:54:00:12:34:56",
