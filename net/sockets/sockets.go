@@ -30,6 +30,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
@@ -209,6 +210,10 @@ func (s *socket) open() syscall.Errno {
 		tp, s.proto = tcp.ProtocolNumber, syscall.IPPROTO_TCP
 	case s.typ == syscall.SOCK_DGRAM && (s.proto == 0 || s.proto == syscall.IPPROTO_UDP):
 		tp, s.proto = udp.ProtocolNumber, syscall.IPPROTO_UDP
+	case s.typ == syscall.SOCK_DGRAM && s.family == syscall.AF_INET && s.proto == syscall.IPPROTO_ICMP:
+		tp = icmp.ProtocolNumber4 // ping socket: echo requests out, replies in
+	case s.typ == syscall.SOCK_DGRAM && s.family == syscall.AF_INET6 && s.proto == syscall.IPPROTO_ICMPV6:
+		tp = icmp.ProtocolNumber6
 	case s.typ == syscall.SOCK_STREAM || s.typ == syscall.SOCK_DGRAM:
 		return syscall.EPROTONOSUPPORT
 	default:

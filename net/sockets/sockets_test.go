@@ -403,3 +403,30 @@ func TestManyConnections(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPing sends an ICMP echo request through a ping socket
+// (SOCK_DGRAM, IPPROTO_ICMP) to 127.0.0.1 and reads the reply.
+func TestPing(t *testing.T) {
+	c := newClient(t)
+	h := c.next
+	c.next++
+	if r := c.call(NrSocketCreate, uint64(h), syscall.AF_INET, syscall.SOCK_DGRAM, syscall.IPPROTO_ICMP); r != 0 {
+		t.Fatalf("ping socket: %v", errno(r))
+	}
+	req := []byte{8, 0, 0, 0, 0, 0, 0, 7, 'p', 'i', 'n', 'g'} // echo request, seq 7
+	to, tolen := c.sockaddr(sa4(lo4, 0))
+	m := c.k.alloc(len(req), req...)
+	if r := c.call(syscall.SYS_SENDTO, uint64(h), m, uint64(len(req)), 0, to, tolen); r != int64(len(req)) {
+		t.Fatalf("sendto: %d (%v)", r, errno(r))
+	}
+	c.k.waitReady(h, EPOLLIN)
+	buf := c.k.alloc(64)
+	r := c.call(syscall.SYS_RECVFROM, uint64(h), buf, 64, 0, 0, 0)
+	if r != int64(len(req)) {
+		t.Fatalf("recvfrom: %d (%v)", r, errno(r))
+	}
+	got := c.k.bytes(buf, int(r))
+	if got[0] != 0 || got[7] != 7 || string(got[8:]) != "ping" {
+		t.Errorf("reply % x: want an echo reply (type 0) with seq 7 and the payload", got)
+	}
+}

@@ -81,6 +81,15 @@ type NIC struct {
 // AddNIC adds a NIC with an IPv4 address, routes its subnet (and the
 // default route, when a gateway is given) to it, and returns its ID.
 func (s *Stack) AddNIC(n NIC) (tcpip.NICID, error) {
+	if n.Link == nil {
+		return 0, fmt.Errorf("stack: NIC for %v has no link endpoint", n.Addr)
+	}
+	if n.Addr.Address.Len() != 4 || n.Addr.PrefixLen < 0 || n.Addr.PrefixLen > 32 {
+		return 0, fmt.Errorf("stack: NIC address %v is not an IPv4 address with a prefix length of 0 to 32", n.Addr)
+	}
+	if n.Gateway.Len() != 0 && n.Gateway.Len() != 4 {
+		return 0, fmt.Errorf("stack: gateway %v is not an IPv4 address", n.Gateway)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextNIC
