@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,34 @@ func TestInspectEvalAndUsage(t *testing.T) {
 	code, _, errOut = runCLI(t, "inspect", bad)
 	if code != 1 || !strings.Contains(errOut, "onnx") {
 		t.Errorf("inspect of garbage: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestQuantizeCommand(t *testing.T) {
+	dir := t.TempDir()
+	q := filepath.Join(dir, "q.onnx")
+	code, out, errOut := runCLI(t, "quantize", "-calib", "50", testmodels.MNIST(), q)
+	if code != 0 {
+		t.Fatalf("quantize: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "eval", "-model", q, "-n", "500")
+	if code != 0 || !strings.Contains(out, "(int8)") {
+		t.Fatalf("eval of the quantized model: exit %d\n%s", code, out)
+	}
+	var acc float64
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "accuracy") {
+			if _, err := fmt.Sscanf(line, "accuracy %f%%", &acc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("int8 accuracy on 500 images after calibrating on 50: %.2f%%", acc)
+	if acc < 97 {
+		t.Errorf("accuracy %.2f%%, want at least 97%%", acc)
+	}
+	d := filepath.Join(dir, "d.onnx")
+	if code, out, _ = runCLI(t, "quantize", "-dynamic", testmodels.MNIST(), d); code != 0 || !strings.Contains(out, "1 MatMuls") {
+		t.Fatalf("quantize -dynamic: exit %d\n%s", code, out)
 	}
 }

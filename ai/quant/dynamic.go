@@ -7,6 +7,7 @@ import (
 	"github.com/xairrosx/xairrosx/ai/kernels"
 	"github.com/xairrosx/xairrosx/ai/onnx"
 	"github.com/xairrosx/xairrosx/ai/ops"
+	"github.com/xairrosx/xairrosx/ai/runtime"
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
 
@@ -25,6 +26,12 @@ func QuantizeDynamic(m *onnx.Model) (*onnx.Model, int, error) {
 	for _, in := range g.Initializers {
 		inits[in.Name] = in.Tensor
 	}
+	// Weights computed from constants (MNIST-8 reshapes its FC weights)
+	// count too: the compiler folds them.
+	folded := func(string) *tensor.Tensor { return nil }
+	if p, err := runtime.Compile(m, runtime.Options{Threads: 1, NoFusion: true}); err == nil {
+		folded = p.Const
+	}
 	uses := map[string]int{}
 	for _, n := range g.Nodes {
 		for _, in := range n.Inputs {
@@ -36,6 +43,9 @@ func QuantizeDynamic(m *onnx.Model) (*onnx.Model, int, error) {
 	var added []*onnx.Initializer
 	for _, n := range g.Nodes {
 		w := inits[safeInput(n, 1)]
+		if w == nil {
+			w = folded(safeInput(n, 1))
+		}
 		if n.OpType != "MatMul" || n.Domain != "" || w == nil || w.DType != tensor.Float32 || len(w.Shape) != 2 {
 			out.Nodes = append(out.Nodes, n)
 			continue
