@@ -120,4 +120,12 @@ func Bytes(addr uintptr, n int) []byte {
 // ptr turns an address into a pointer by reinterpreting its bits, as the
 // kernel does (kernel/unsafe.go), so vet's unsafeptr check has nothing to
 // say about addresses that are not Go heap pointers.
+//
+// It is not inlined: inlined, the reinterpreted uintptr reaches Go 1.26.8's
+// SSA backend as a non-pointer, and a fixed-size copy into the slice Bytes
+// returns (copy(Bytes(a, 512), src[:512])) crashes the compiler
+// ("disjointTypes: one of arguments is not a pointer"); TestBytesCopy
+// compiles that shape.
+//
+//go:noinline
 func ptr(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }

@@ -52,3 +52,25 @@ func TestKernelOffXairrosX(t *testing.T) {
 		t.Fatalf("Alloc(0): %v", err)
 	}
 }
+
+// copyFixed is the shape that crashed the compiler when ptr was inlined: a
+// constant-size copy into a Bytes slice.
+func copyFixed(dst uintptr, src []byte) int {
+	src = src[:512]
+	return copy(Bytes(dst, 512), src)
+}
+
+func TestBytesCopy(t *testing.T) {
+	var h Heap
+	a, err := h.Alloc(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, 600)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	if n := copyFixed(a, src); n != 512 || Bytes(a, 4096)[511] != byte(511%256) || Bytes(a, 4096)[512] != 0 {
+		t.Fatalf("copied %d bytes; memory % x", n, Bytes(a, 4096)[508:516])
+	}
+}
