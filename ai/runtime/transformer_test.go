@@ -104,3 +104,30 @@ func TestTransformerFusion(t *testing.T) {
 		t.Errorf("fused and unfused programs differ by %g", maxAbs)
 	}
 }
+
+// TestTransformerRunAllocatesNothing extends the zero-allocation check to
+// the transformer (MatMul, Softmax, LayerNormalization, fused GELU), run
+// on two worker goroutines.
+func TestTransformerRunAllocatesNothing(t *testing.T) {
+	m, _, err := testmodels.LoadTransformer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := xrt.Compile(m, xrt.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := transformerInput(1, 5)
+	if _, err := p.Run(x); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := p.Run(x); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%v allocations per run, arena %d bytes", allocs, p.ArenaBytes())
+	if allocs != 0 {
+		t.Errorf("%v heap allocations per inference, want 0", allocs)
+	}
+}
