@@ -50,6 +50,11 @@ func main() {
 		if typ != virtio.TypeBlock && typ != virtio.TypeNet {
 			continue
 		}
+		for i, b := range f.BARs {
+			if b.Size != 0 && !b.IO {
+				fmt.Printf("bar %v %d at %#x size %#x 64-bit %v\n", f, i, b.Addr, b.Size, b.Is64)
+			}
+		}
 		t, err := virtio.NewPCI(f)
 		if err != nil {
 			fail("%v", err)
