@@ -79,7 +79,7 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
-		out, status := guest(b, root, "test/net/testdata/loopback", nil, "-bench", "2000")
+		out, status := guest(b, root, "test/net/testdata/loopback", nil, "-bench", "500")
 		var n int
 		var d string
 		var rps float64
