@@ -64,7 +64,8 @@ func diffPath(b byte) string {
 func diffStep(op, x, y, z byte) []string {
 	slot := fmt.Sprintf("S%d", x%4)
 	p, q := diffPath(y), diffPath(z)
-	switch op % 24 {
+	dir := fmt.Sprintf("S%d", z%4)
+	switch op % 30 {
 	case 0:
 		return []string{"mkdir", p, "0755"}
 	case 1, 2:
@@ -109,7 +110,19 @@ func diffStep(op, x, y, z byte) []string {
 		return []string{"chmod", p, fmt.Sprintf("%o", 0o600|int(z&0o177))}
 	case 22:
 		return []string{"access", p, []string{"f", "r", "w", "x", "rwx"}[z%5]}
-	default:
+	case 23:
 		return []string{"fstat", slot}
+	case 24:
+		return []string{"pwrite", slot, fmt.Sprint(z % 12), "pq"}
+	case 25:
+		return []string{"fallocate", slot, []string{"alloc", "keep", "punch", "zero", "punchonly"}[z%5], fmt.Sprint(y % 8), fmt.Sprint(int(z%10) - 1)}
+	case 26:
+		return []string{"openat", slot, dir, p, diffFlags[int(op>>5)%len(diffFlags)]}
+	case 27:
+		return []string{[]string{"unlinkat", "rmdirat"}[z&1], dir, p}
+	case 28:
+		return []string{"fsync", slot}
+	default:
+		return []string{"getdents", slot, []string{"20", "4096"}[z&1]}
 	}
 }

@@ -39,21 +39,31 @@ func (f *FS) rangeDesc(h Handle, off, length int64) (*desc, syscall.Errno) {
 // Fallocate reserves or clears a byte range of an open regular file
 // (fallocate(2)): mode 0 allocates and extends the size, FallocKeepSize
 // allocates only, FallocPunchHole|FallocKeepSize and FallocZeroRange zero
-// the range (as reads see it). Other modes give EOPNOTSUPP.
+// the range (as reads see it). Other modes give EOPNOTSUPP. Errors come in
+// the order of Linux's vfs_fallocate.
 func (f *FS) Fallocate(h Handle, mode int, off, length int64) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d, e := f.rangeDesc(h, off, length)
-	if e != 0 {
+	d, e := f.fileDesc(h) // O_PATH handles are not files here
+	switch {
+	case e != 0:
 		return e
-	}
-	if length == 0 {
+	case off < 0 || length <= 0:
 		return syscall.EINVAL
-	}
-	if !d.writable() {
+	case mode&FallocPunchHole != 0 && mode&FallocZeroRange != 0,
+		mode&FallocPunchHole != 0 && mode&FallocKeepSize == 0:
+		return syscall.EOPNOTSUPP
+	case !d.writable():
 		return syscall.EBADF
-	}
-	if d.loc.m.ro {
+	case d.pipe != nil:
+		return syscall.ESPIPE
+	case d.loc.isDir():
+		return syscall.EISDIR
+	case d.loc.typ() != backend.TypeReg:
+		return syscall.ENODEV
+	case length > math.MaxInt64-off:
+		return syscall.EFBIG
+	case d.loc.m.ro:
 		return syscall.EROFS
 	}
 	size := d.loc.attr().Size
