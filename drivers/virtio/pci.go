@@ -90,6 +90,9 @@ func parseCapabilities(name string, read32 func(off uint8) uint32, caps []pci.Ca
 		if typ < capCommon || typ > capDevice || found[typ] {
 			continue
 		}
+		if int(c.Offset)+int(capLen) > 256 {
+			return l, fmt.Errorf("virtio %s: capability at %#x (type %d) of %d bytes runs past the configuration space", name, c.Offset, typ, capLen)
+		}
 		if capLen < 16 || (typ == capNotify && capLen < 20) {
 			return l, fmt.Errorf("virtio %s: capability at %#x (type %d) is %d bytes long", name, c.Offset, typ, capLen)
 		}

@@ -215,12 +215,52 @@ func TestParseCapabilities(t *testing.T) {
 		"bad BAR":      {capCommon, 7, 0, 0x38, "names BAR 7"},
 		"short common": {capCommon, 4, 0, 0x20, "common configuration is 32 bytes"},
 		"short notify": {capNotify, 4, 0, 0x20, "is 16 bytes long"},
+		"past 256":     {capISR, 4, 0, 0x20, "capability at 0xf0 (type 3) of 20 bytes runs past"},
 	} {
 		var s capSpace
-		caps := []pci.Capability{s.put(0x40, tc.typ, tc.bar, tc.off, tc.length)}
+		at := uint8(0x40)
+		if name == "past 256" {
+			at = 0xF0 // 16 bytes fit exactly; claim 20
+		}
+		caps := []pci.Capability{s.put(at, tc.typ, tc.bar, tc.off, tc.length)}
+		if name == "past 256" {
+			s[at+2] = 20
+		}
 		_, err := parseCapabilities("00:03.0", s.read32, caps, bars)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "00:03.0") {
 			t.Errorf("%s: %v, want an error naming the device and %q", name, err, tc.want)
 		}
 	}
+}
+
+// FuzzParseCapabilities feeds arbitrary configuration spaces and BAR
+// sizes to parseCapabilities: an error or a layout whose regions fit their
+// BARs, never a panic.
+func FuzzParseCapabilities(f *testing.F) {
+	var s capSpace
+	s.put(0x40, capCommon, 4, 0, 0x1000)
+	s.put(0x58, capNotify, 4, 0x3000, 0x1000, 4)
+	s.put(0x70, capISR, 4, 0x1000, 0x1000)
+	f.Add(s[:], uint64(0x4000))
+	f.Fuzz(func(t *testing.T, b []byte, barSize uint64) {
+		var s capSpace
+		copy(s[:], b)
+		var caps []pci.Capability
+		for off := 0x40; off < 0xF0; off += 0x10 {
+			caps = append(caps, pci.Capability{ID: s[off], Offset: uint8(off)})
+		}
+		var bars [6]pci.BAR
+		for i := range bars {
+			bars[i] = pci.BAR{Addr: 0xfe000000, Size: barSize >> i, IO: i == 1}
+		}
+		l, err := parseCapabilities("fuzz", s.read32, caps, bars)
+		if err != nil {
+			return
+		}
+		for _, r := range []region{l.common, l.notify, l.isr, l.device} {
+			if r.len != 0 && uint64(r.offset)+uint64(r.len) > bars[r.bar].Size {
+				t.Fatalf("region %+v outside BAR %d of %d bytes", r, r.bar, bars[r.bar].Size)
+			}
+		}
+	})
 }
