@@ -211,7 +211,7 @@ func TestVirtioMMIOPolled(t *testing.T) {
 }
 
 // TestBARAbove4GiB makes SeaBIOS place the virtio-blk device's 64-bit BAR
-// above 4 GiB (a 2 GiB ivshmem BAR, never touched, leaves no room in the
+// above 4 GiB (a 1 GiB ivshmem BAR, never touched, leaves no room in the
 // 32-bit window), where the transport must map it with kernel.MapMMIO
 // before the driver can work.
 func TestBARAbove4GiB(t *testing.T) {
@@ -219,7 +219,7 @@ func TestBARAbove4GiB(t *testing.T) {
 	const size = 64 << 10
 	disk := makeDisk(t, size)
 	out, res := boot(t, img, "q35",
-		"-object", "memory-backend-ram,id=hm,size=2G",
+		"-object", "memory-backend-ram,id=hm,size=1G",
 		"-device", "ivshmem-plain,memdev=hm",
 		"-device", "virtio-blk-pci,drive=d0",
 		"-drive", "file="+disk+",if=none,id=d0,format=raw")
