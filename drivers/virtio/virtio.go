@@ -104,10 +104,11 @@ type Setup struct {
 // the device and the step.
 func Init(t Transport, s Setup) (d *Device, err error) {
 	fail := func(format string, args ...any) (*Device, error) {
-		t.SetStatus(t.Status() | StatusFailed)
-		if d != nil && d.region != 0 {
+		if d != nil && d.region != 0 && Reset(t) == nil {
+			// The device forgot the queues: their memory can go.
 			d.alloc.Free(d.region, d.regionN)
 		}
+		t.SetStatus(t.Status() | StatusFailed)
 		return nil, fmt.Errorf("virtio %v: "+format, append([]any{t}, args...)...)
 	}
 	if err := Reset(t); err != nil {
