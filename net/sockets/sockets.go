@@ -166,6 +166,9 @@ func (t *Table) lookup(h int32) (*socket, syscall.Errno) {
 	}
 	t.mu.Lock()
 	s = t.socks[h]
+	if s == nil && t.pending[h] == ch {
+		delete(t.pending, h) // never created: forget the wait
+	}
 	t.mu.Unlock()
 	if s == nil {
 		return nil, syscall.EBADF

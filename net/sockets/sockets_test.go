@@ -269,6 +269,12 @@ func TestBadInput(t *testing.T) {
 	if e := errno(c.call(syscall.SYS_LISTEN, 1<<24+999, 1)); e != syscall.EBADF {
 		t.Errorf("call on a handle never created: %v, want EBADF", e)
 	}
+	c.t.mu.Lock()
+	waits := len(c.t.pending)
+	c.t.mu.Unlock()
+	if waits != 0 {
+		t.Errorf("%d waits for creation left after the timeout", waits)
+	}
 	if e := errno(c.call(syscall.SYS_LISTEN, AcceptedBase+999, 1)); e != syscall.EBADF {
 		t.Errorf("call on an unknown accepted handle: %v, want EBADF", e)
 	}

@@ -37,7 +37,7 @@ func guest(t testing.TB, root, pkg string, extra []string, args ...string) (stri
 		Image:   img,
 		Mem:     512 << 20,
 		Cmdline: cmdline,
-		Timeout: 120 * time.Second,
+		Timeout: 90 * time.Second,
 		Stdout:  &out,
 		Stderr:  os.Stderr,
 		Extra:   extra,
