@@ -107,7 +107,10 @@ func (d *Device) EnableQueue(q *virtio.Queue) (func(), error) {
 		idx := mmio.Read16(avail + 2)
 		d.mu.Lock()
 		d.Notifications++
-		d.pending[i] = idx
+		// Concurrent notifiers may arrive out of order: keep the newest.
+		if old, ok := d.pending[i]; !ok || int16(idx-old) > 0 {
+			d.pending[i] = idx
+		}
 		d.mu.Unlock()
 		select {
 		case d.wake <- struct{}{}:
@@ -181,8 +184,8 @@ func (d *Device) process(i, idx uint16) {
 	_, avail, _ := fq.q.Addresses()
 	served := false
 	for {
-		if idx == fq.lastAvail {
-			break
+		if int16(idx-fq.lastAvail) <= 0 {
+			break // taken already (a late, older notification)
 		}
 		head := mmio.Read16(avail + 4 + 2*uintptr(fq.lastAvail%fq.q.Size()))
 		fq.lastAvail++
