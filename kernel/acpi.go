@@ -23,6 +23,17 @@ var (
 
 const siRSDP = 32
 
+// ebdaBase is the Extended BIOS Data Area's address, read from the BIOS
+// data area (physical 0x40E, in page 0) by readEBDA while page 0 is still
+// mapped; 0 if there is none.
+var ebdaBase uintptr
+
+func readEBDA() {
+	if b := uintptr(*(*uint16)(addrPtr(0x40E))) << 4; b >= 0x80000 && b < 0xA0000 {
+		ebdaBase = b
+	}
+}
+
 func checksumOK(a uintptr, n int) bool {
 	var sum byte
 	for _, b := range bytesAt(a, n) {
@@ -38,7 +49,7 @@ func findRSDP(si uintptr) uintptr {
 	if p := uintptr(load64(si + siRSDP)); p != 0 && p < identTop && sigAt(p, "RSD PTR ") {
 		return p
 	}
-	ebda := uintptr(*(*uint16)(addrPtr(0x40E))) << 4
+	ebda := ebdaBase
 	for _, r := range [2][2]uintptr{{ebda, ebda + 1024}, {0xE0000, 0x100000}} {
 		if r[0] == 0 {
 			continue

@@ -42,6 +42,7 @@ func kmain(startInfo uintptr) {
 
 	initCPU()
 
+	readEBDA() // page 0 is still mapped by the boot page tables
 	end := (amd64.ImageEnd() + pageSize - 1) &^ (pageSize - 1)
 	imageEnd = end
 	initFrames(imageStart, end, 4<<30)
@@ -97,6 +98,7 @@ func kmain(startInfo uintptr) {
 	readRTC()
 	rngSeed()
 	initPIC()
+	initLAPIC()
 	startTick()
 	initFDs()
 	vdsoAddr = initVDSO()

@@ -127,7 +127,7 @@ func consoleInterrupt() {
 	}
 	if got {
 		wakeConsoleReaders()
-		wakePollers()
+		notifyKind(fdConsole)
 	}
 }
 

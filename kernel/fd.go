@@ -18,13 +18,14 @@ const (
 
 const (
 	maxFDs    = 256
-	maxEpolls = 16
-	maxWatch  = 64
+	maxEpolls = 8
+	maxWatch  = 512
 
 	epollIn  = 0x001
 	epollOut = 0x004
 	epollErr = 0x008
 	epollHup = 0x010
+	epollET  = 1 << 31
 
 	epollCtlAdd = 1
 	epollCtlDel = 2
@@ -51,6 +52,7 @@ type epollInst struct {
 	fd     [maxWatch]int32
 	events [maxWatch]uint32
 	data   [maxWatch]uint64
+	edge   [maxWatch]uint32 // edge-triggered watches: readiness not reported yet
 }
 
 var (
@@ -176,13 +178,15 @@ func sysEpollCtl(epfd int64, op int64, fd int64, ev uintptr) int64 {
 		ep.fd[idx] = int32(fd)
 		ep.events[idx] = load32(ev)
 		ep.data[idx] = uint64(load32(ev+4)) | uint64(load32(ev+8))<<32
+		// An edge-triggered watch reports the readiness it starts with once.
+		ep.edge[idx] = readiness(int32(fd))
 		wakePollers()
 	case epollCtlDel:
 		if idx < 0 {
 			return -_ENOENT
 		}
 		ep.n--
-		ep.fd[idx], ep.events[idx], ep.data[idx] = ep.fd[ep.n], ep.events[ep.n], ep.data[ep.n]
+		ep.fd[idx], ep.events[idx], ep.data[idx], ep.edge[idx] = ep.fd[ep.n], ep.events[ep.n], ep.data[ep.n], ep.edge[ep.n]
 	default:
 		return -_EINVAL
 	}
@@ -207,7 +211,17 @@ func epollCollect(ep int, buf uintptr, max int) int {
 	in := &epolls[ep]
 	n := 0
 	for i := 0; i < in.n && n < max; i++ {
-		r := readiness(in.fd[i]) & (in.events[i] | epollErr | epollHup)
+		var r uint32
+		if in.events[i]&epollET != 0 {
+			// Edge-triggered: only readiness that arrived since the last
+			// report (Go registers sockets and pipes this way; reporting
+			// a writable socket level-triggered would keep its poller
+			// spinning).
+			r = in.edge[i] & (in.events[i] | epollErr | epollHup)
+			in.edge[i] = 0
+		} else {
+			r = readiness(in.fd[i]) & (in.events[i] | epollErr | epollHup)
+		}
 		if r == 0 {
 			continue
 		}
@@ -243,6 +257,42 @@ func sysEpollPwait(t *thread, epfd int64, buf uintptr, max int64, timeout int64)
 	t.waitArg = uintptr(e.ep)
 	t.waitArg2 = uintptr(max)
 	return 0
+}
+
+// notifyReady records an edge on every watch of a descriptor of kind
+// referring to object idx (a pipe, a socket) whose readiness changed, then
+// completes the epoll waits that now have events.
+func notifyReady(kind uint8, idx int) {
+	for e := range epolls {
+		in := &epolls[e]
+		if !in.used {
+			continue
+		}
+		for i := 0; i < in.n; i++ {
+			fd := int64(in.fd[i])
+			if f := getFile(fd); f != nil && f.kind == kind && f.ep == idx {
+				in.edge[i] |= readiness(in.fd[i])
+			}
+		}
+	}
+	wakePollers()
+}
+
+// notifyFD records an edge on every watch of descriptor kind (console,
+// eventfd) and completes the waits that now have events.
+func notifyKind(kind uint8) {
+	for e := range epolls {
+		in := &epolls[e]
+		if !in.used {
+			continue
+		}
+		for i := 0; i < in.n; i++ {
+			if f := getFile(int64(in.fd[i])); f != nil && f.kind == kind {
+				in.edge[i] |= readiness(in.fd[i])
+			}
+		}
+	}
+	wakePollers()
 }
 
 // wakePollers completes the epoll waits that now have events.
@@ -332,7 +382,7 @@ func sysWrite(t *thread, fd int64, buf uintptr, n uintptr) int64 {
 			return -_EINVAL
 		}
 		f.count += v
-		wakePollers()
+		notifyKind(fdEventfd)
 		return 8
 	}
 	return -_EINVAL

@@ -202,7 +202,7 @@ func pipeChanged(pi int) {
 			}
 		}
 	}
-	wakePollers()
+	notifyReady(fdPipe, pi)
 }
 
 // pipeClose drops one descriptor of an end.

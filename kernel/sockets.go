@@ -140,16 +140,40 @@ func socketByHandle(h int32) *socket {
 	return nil
 }
 
-// newSocket takes a socket slot for handle h and binds descriptor fd to it.
+// firstAcceptedID is where the network service's handles for accepted
+// sockets start; the kernel learns them before accept4 completes.
+const firstAcceptedID = 1 << 28
+
+// socketForService returns the slot of handle h for the service's reports:
+// an accepted socket's state may arrive before its accept4 completes, so a
+// slot without descriptors is made for it then.
+func socketForService(h int32) *socket {
+	if s := socketByHandle(h); s != nil || h < firstAcceptedID {
+		return s
+	}
+	for i := range sockets {
+		if !sockets[i].used {
+			sockets[i] = socket{used: true, handle: h}
+			return &sockets[i]
+		}
+	}
+	return nil
+}
+
+// newSocket takes a socket slot for handle h (or the one the service's
+// reports already made) and binds descriptor fd to it.
 func newSocket(fd int, h int32, family int32, flags uint64) bool {
+	for i := range sockets {
+		if sockets[i].used && sockets[i].handle == h && sockets[i].refs == 0 {
+			sockets[i].family, sockets[i].refs = family, 1
+			files[fd] = file{kind: fdSocket, ep: i, flags: oRdwr | uint32(flags&oNonblock), fdfl: cloexecBit(flags)}
+			return true
+		}
+	}
 	for i := range sockets {
 		if !sockets[i].used {
 			sockets[i] = socket{used: true, handle: h, family: family, refs: 1}
-			cl := uint32(0)
-			if flags&oCloexec != 0 {
-				cl = 1
-			}
-			files[fd] = file{kind: fdSocket, ep: i, flags: oRdwr | uint32(flags&oNonblock), fdfl: cl}
+			files[fd] = file{kind: fdSocket, ep: i, flags: oRdwr | uint32(flags&oNonblock), fdfl: cloexecBit(flags)}
 			return true
 		}
 	}
@@ -237,18 +261,34 @@ func sysSockNameCall(fd int64, peer bool, addr, lenp uintptr) int64 {
 	return 0
 }
 
+func cloexecBit(flags uint64) uint32 {
+	if flags&oCloexec != 0 {
+		return 1
+	}
+	return 0
+}
+
 func sysSvcReadyCall(h int32, events uint32) int64 {
-	s := socketByHandle(h)
+	s := socketForService(h)
 	if s == nil {
 		return -_ESRCH
 	}
 	s.events = events
-	wakePollers()
+	notifyReady(fdSocket, socketIndex(s))
 	return 0
 }
 
+func socketIndex(s *socket) int {
+	for i := range sockets {
+		if &sockets[i] == s {
+			return i
+		}
+	}
+	return -1
+}
+
 func sysSvcSetAddrCall(h int32, peer bool, a, n uintptr) int64 {
-	s := socketByHandle(h)
+	s := socketForService(h)
 	if s == nil {
 		return -_ESRCH
 	}
@@ -311,8 +351,8 @@ func msghdrOK(m uintptr, write bool) bool {
 func forwardSocket(t *thread, f *file, fd int64, nr uint64, a [6]uint64) (int64, bool) {
 	s := &sockets[f.ep]
 	if nr == sysCloseNr {
-		files[fd] = file{}
 		socketClose(f)
+		files[fd] = file{}
 		return 0, true
 	}
 	ok := true

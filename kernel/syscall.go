@@ -113,6 +113,7 @@ const (
 	sysFchmodat        = 268
 	sysUtimensat       = 280
 	sysRenameat2       = 316
+	sysSplice          = 275
 )
 
 var (
@@ -324,6 +325,10 @@ func doSyscall(t *thread, f *amd64.Frame) {
 	case sysSetRobustList:
 		r = 0
 	case sysPrctl:
+		r = -_EINVAL
+	case sysSplice:
+		// Not supported; EINVAL (not ENOSYS) is what makes Go's io.Copy
+		// fall back to read and write.
 		r = -_EINVAL
 	case sysRebootNumber:
 		r = sysReboot(a0, a1, a2)

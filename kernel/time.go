@@ -152,6 +152,39 @@ func initPIC() {
 	amd64.Outb(picSlave+1, 0xff)
 }
 
+// Local APIC (Intel SDM Vol. 3A, chapter 11), used here only in virtual
+// wire mode: LINT0 delivers the 8259's interrupts as ExtINT and LINT1 is
+// NMI. Firmware sets this on pc and q35; on microvm nothing does, and
+// without it no PIC interrupt (the timer among them) reaches the CPU.
+const (
+	msrAPICBase    = 0x1B
+	apicBaseEnable = 1 << 11
+	lapicSVR       = 0xF0
+	lapicLINT0     = 0x350
+	lapicLINT1     = 0x360
+	lapicTPR       = 0x80
+	lvtExtINT      = 0x700
+	lvtNMI         = 0x400
+)
+
+func initLAPIC() {
+	if cpuidEDX1&(1<<9) == 0 { // no APIC: the PIC drives INTR directly
+		return
+	}
+	base := amd64.Rdmsr(msrAPICBase)
+	if base&apicBaseEnable == 0 {
+		amd64.Wrmsr(msrAPICBase, base|apicBaseEnable)
+	}
+	regs := uintptr(base &^ 0xFFF)
+	if regs >= identTop {
+		return
+	}
+	store32(regs+lapicTPR, 0)
+	store32(regs+lapicSVR, 0x100|0xFF) // enabled, spurious vector 255
+	store32(regs+lapicLINT0, lvtExtINT)
+	store32(regs+lapicLINT1, lvtNMI)
+}
+
 // eoi acknowledges an IRQ at the PIC(s).
 func eoi(irq int) {
 	if irq >= 8 {

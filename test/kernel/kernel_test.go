@@ -213,3 +213,17 @@ func TestACPIPowerOff(t *testing.T) {
 		}
 	}
 }
+
+// TestTimersOnEveryMachine runs the timer guest on each QEMU machine: on
+// microvm no firmware puts the local APIC in virtual-wire mode, so the
+// kernel must, or no timer interrupt arrives and sleeps never end.
+func TestTimersOnEveryMachine(t *testing.T) {
+	for _, machine := range []string{"microvm", "pc", "q35"} {
+		t.Run(machine, func(t *testing.T) {
+			out, res := bootMachine(t, "test/guests/timers", machine, "xairrosx.argv0=timers --")
+			if res.Status != 0 || strings.Contains(out, "FAIL") || strings.Count(out, "OK") < 10 {
+				t.Errorf("status %d:\n%s", res.Status, out)
+			}
+		})
+	}
+}
