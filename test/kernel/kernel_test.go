@@ -48,7 +48,9 @@ func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.R
 	if files != "" {
 		files = filepath.Join(root, files)
 	}
-	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root, Files: files}); err != nil {
+	// fakenet brings its own network service.
+	noNet := strings.HasSuffix(pkg, "/fakenet")
+	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, pkg), Out: img, Root: root, Files: files, NoNetService: noNet}); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

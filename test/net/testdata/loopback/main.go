@@ -22,9 +22,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	_ "github.com/xairrosx/xairrosx/services/netsvc" // serves sockets on XairrosX; nothing on Linux
 )
+
+// The network service is not imported here: xairrosx build adds it to every
+// program that uses package net.
 
 func main() {
 	bench := flag.Int("bench", 0, "make this many HTTP requests and print requests/s")
