@@ -38,7 +38,18 @@ func bootMachine(t *testing.T, pkg, machine, cmdline string) (string, qemu.Resul
 	return bootWith(t, pkg, "", machine, cmdline)
 }
 
+// bootMem is boot with mem bytes of guest memory.
+func bootMem(t *testing.T, pkg string, mem uint64, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	return bootFull(t, pkg, "", "", mem, cmdline)
+}
+
 func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	return bootFull(t, pkg, files, machine, 256<<20, cmdline)
+}
+
+func bootFull(t *testing.T, pkg, files, machine string, mem uint64, cmdline string) (string, qemu.Result) {
 	t.Helper()
 	root, err := image.FindRoot()
 	if err != nil {
@@ -57,9 +68,9 @@ func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.R
 	res, err := qemu.Run(context.Background(), qemu.Config{
 		Image:   img,
 		Machine: machine,
-		Mem:     256 << 20,
+		Mem:     mem,
 		Cmdline: cmdline,
-		Timeout: 90 * time.Second,
+		Timeout: 180 * time.Second,
 		Stdout:  &out,
 		Stderr:  os.Stderr,
 	})
@@ -227,5 +238,16 @@ func TestTimersOnEveryMachine(t *testing.T) {
 				t.Errorf("status %d:\n%s", res.Status, out)
 			}
 		})
+	}
+}
+
+// TestDevnetInGuest runs a single-validator chain (CometBFT, IAVL on
+// goleveldb, the node's RPC over gVisor's loopback) inside a XairrosX guest,
+// with its data in /tmp, and requires committed blocks and a clean stop.
+func TestDevnetInGuest(t *testing.T) {
+	out, res := bootMem(t, "test/kernel/testdata/devnet", 1<<30, "xairrosx.argv0=devnet --")
+	want := "init: <nil>\ncommitted at least 5 blocks: true\nnode stopped: true\n"
+	if res.Status != 0 || out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
 	}
 }
