@@ -36,12 +36,9 @@ func (f *FS) setattr(l loc, a backend.SetAttr) syscall.Errno {
 func (f *FS) Fchmod(h Handle, mode uint32) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d, e := f.fileDesc(h)
-	if e != 0 {
+	d, e := f.nodeDesc(h, 0) // chmod of a pipe changes nothing
+	if d == nil {
 		return e
-	}
-	if d.pipe != nil {
-		return 0
 	}
 	m := mode & 0o7777
 	return f.setattr(d.loc, backend.SetAttr{Mode: &m})

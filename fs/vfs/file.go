@@ -49,6 +49,19 @@ func (f *FS) fileDesc(h Handle) (*desc, syscall.Errno) {
 	return d, 0
 }
 
+// nodeDesc is fileDesc for operations on the file's node: for a pipe it
+// returns nil and onPipe, the pipe's answer.
+func (f *FS) nodeDesc(h Handle, onPipe syscall.Errno) (*desc, syscall.Errno) {
+	d, e := f.fileDesc(h)
+	if e != 0 {
+		return nil, e
+	}
+	if d.pipe != nil {
+		return nil, onPipe
+	}
+	return d, 0
+}
+
 // install gives d a new Handle.
 func (f *FS) install(d *desc) (Handle, syscall.Errno) {
 	if len(f.handles) >= math.MaxInt32-1 {
@@ -526,12 +539,9 @@ func (f *FS) Truncate(path string, size int64) syscall.Errno {
 func (f *FS) Fsync(h Handle) syscall.Errno {
 	f.lock()
 	defer f.unlock()
-	d, e := f.fileDesc(h)
-	if e != 0 {
+	d, e := f.nodeDesc(h, syscall.EINVAL)
+	if d == nil {
 		return e
-	}
-	if d.pipe != nil {
-		return syscall.EINVAL
 	}
 	return d.loc.n.Sync()
 }
