@@ -24,7 +24,8 @@
 package backend
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -162,6 +163,6 @@ func ListDir[N any](children map[string]N, info func(N) (ino uint64, mode uint32
 		ino, mode := info(c)
 		out = append(out, DirEntry{Name: name, Ino: ino, Type: mode & TypeMask})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b DirEntry) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
