@@ -76,7 +76,7 @@ func (f *FS) Utimensat(dir Handle, path string, times *[2]syscall.Timespec, flag
 	if e != 0 || pipe {
 		return e
 	}
-	now := f.clock()
+	now := f.now()
 	var a backend.SetAttr
 	pick := func(ts *syscall.Timespec) (*time.Time, syscall.Errno) {
 		switch {

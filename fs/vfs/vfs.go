@@ -108,7 +108,7 @@ type FS struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 
-	clock  func() time.Time
+	clock  atomic.Pointer[func() time.Time]
 	notify func()
 	dirty  bool // a pipe or lock changed: call notify on unlock
 
@@ -130,7 +130,6 @@ type FS struct {
 // New returns an FS whose root is an empty, unlimited tmpfs.
 func New() *FS {
 	f := &FS{
-		clock:      time.Now,
 		byPoint:    map[pointKey]*mount{},
 		handles:    map[Handle]*desc{},
 		nextHandle: 1,
@@ -139,6 +138,7 @@ func New() *FS {
 		nextID:     1,
 	}
 	f.cond = sync.NewCond(&f.mu)
+	f.SetClock(time.Now)
 	root := f.newMount(tmpfs.New(tmpfs.Options{Clock: f.now}), nil, nil, "/")
 	f.mounts = []*mount{root}
 	f.cwd = loc{root, root.root}
@@ -149,16 +149,18 @@ func New() *FS {
 // SetClock sets the function that gives the FS (and its root tmpfs) the
 // current time.
 func (f *FS) SetClock(clock func() time.Time) {
-	f.lock()
-	defer f.unlock()
-	f.clock = clock
+	if clock == nil {
+		clock = time.Now
+	}
+	f.clock.Store(&clock)
 }
 
-// Now returns the FS clock's time; pass it as the Clock of backends you
-// mount so their timestamps agree.
-func (f *FS) Now() time.Time { return f.clock() }
+// Now returns the FS clock's time (safe to call from anywhere, it takes no
+// lock); pass it as the Clock of backends you mount so their timestamps
+// agree.
+func (f *FS) Now() time.Time { return (*f.clock.Load())() }
 
-func (f *FS) now() time.Time { return f.clock() }
+func (f *FS) now() time.Time { return f.Now() }
 
 // SetNotify installs fn, called (without the FS lock held) after any change
 // that may alter Readiness of a pipe or wake a flock waiter, so the kernel
