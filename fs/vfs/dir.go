@@ -203,8 +203,11 @@ func (f *FS) Renameat2(odir Handle, opath string, ndir Handle, npath string, fla
 		return syscall.EBUSY
 	}
 	if src.isDir() {
-		// The new parent must not be the source or below it.
-		for at := n.parent; ; {
+		// The new parent must not be the source or below it. The climb is
+		// bounded, so a backend whose ".." links form a cycle gives EIO
+		// instead of a hang.
+		at := n.parent
+		for steps := 0; ; steps++ {
 			if at.same(src) {
 				return syscall.EINVAL
 			}
@@ -214,6 +217,9 @@ func (f *FS) Renameat2(odir Handle, opath string, ndir Handle, npath string, fla
 			p, e := at.n.Lookup("..")
 			if e != 0 || p == nil {
 				break
+			}
+			if steps == PathMax {
+				return syscall.EIO
 			}
 			at = loc{at.m, p}
 		}
