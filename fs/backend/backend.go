@@ -66,10 +66,12 @@ type DirEntry struct {
 	Type uint32 // type bits of the entry's mode (TypeDir, TypeReg, ...)
 }
 
-// SetAttr carries the changes of chmod and utimensat; nil fields are left
-// unchanged.
+// SetAttr carries the changes of chmod, chown and utimensat; nil fields
+// are left unchanged.
 type SetAttr struct {
 	Mode  *uint32 // permission bits only
+	Uid   *uint32
+	Gid   *uint32
 	Atime *time.Time
 	Mtime *time.Time
 }

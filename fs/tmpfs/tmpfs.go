@@ -98,6 +98,8 @@ type node struct {
 	mode  uint32
 	nlink uint32
 	opens int
+	uid   uint32
+	gid   uint32
 
 	atime, mtime, ctime time.Time
 
@@ -132,7 +134,7 @@ func (n *node) isDir() bool { return n.mode&backend.TypeMask == backend.TypeDir 
 
 // Attr implements backend.Node.Attr.
 func (n *node) Attr() backend.Attr {
-	a := backend.Attr{Ino: n.ino, Mode: n.mode, Nlink: n.nlink, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime}
+	a := backend.Attr{Ino: n.ino, Mode: n.mode, Nlink: n.nlink, Uid: n.uid, Gid: n.gid, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime}
 	switch n.mode & backend.TypeMask {
 	case backend.TypeReg:
 		a.Size = n.size
@@ -194,6 +196,14 @@ func (n *node) create(name string, mode uint32) (*node, syscall.Errno) {
 		return nil, syscall.ENOTDIR
 	}
 	c := n.fs.newNode(mode, n)
+	if n.mode&0o2000 != 0 {
+		// A set-group-ID directory gives new entries its group, and new
+		// directories its set-group-ID bit (BSD group semantics, as Linux).
+		c.gid = n.gid
+		if c.isDir() {
+			c.mode |= 0o2000
+		}
+	}
 	if e := n.add(name, c); e != 0 {
 		n.fs.inodes--
 		return nil, e
@@ -378,6 +388,20 @@ func (n *node) Truncate(size int64) syscall.Errno {
 func (n *node) SetAttr(a backend.SetAttr) syscall.Errno {
 	if a.Mode != nil {
 		n.mode = n.mode&backend.TypeMask | *a.Mode&backend.PermMask
+	}
+	if a.Uid != nil {
+		n.uid = *a.Uid
+	}
+	if a.Gid != nil {
+		n.gid = *a.Gid
+	}
+	if (a.Uid != nil || a.Gid != nil) && !n.isDir() {
+		// As on Linux, chown of a non-directory clears set-user-ID, and
+		// set-group-ID when the group may execute.
+		n.mode &^= 0o4000
+		if n.mode&0o010 != 0 {
+			n.mode &^= 0o2000
+		}
 	}
 	if a.Atime != nil {
 		n.atime = *a.Atime

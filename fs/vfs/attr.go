@@ -63,6 +63,49 @@ func (f *FS) Fchmodat(dir Handle, path string, mode uint32, flags int) syscall.E
 	return f.setattr(node, backend.SetAttr{Mode: &m})
 }
 
+// Fchownat changes the owner and group of path (chown, lchown, fchownat;
+// flags take AtSymlinkNofollow and AtEmptyPath); -1 leaves one unchanged.
+func (f *FS) Fchownat(dir Handle, path string, uid, gid int, flags int) syscall.Errno {
+	f.lock()
+	defer f.unlock()
+	if flags&^(AtSymlinkNofollow|AtEmptyPath) != 0 {
+		return syscall.EINVAL
+	}
+	if path == "" && flags&AtEmptyPath == 0 {
+		return syscall.ENOENT
+	}
+	l, pipe, e := f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	if e != 0 || pipe {
+		return e
+	}
+	return f.chown(l, uid, gid)
+}
+
+// Fchown changes the owner and group of an open file.
+func (f *FS) Fchown(h Handle, uid, gid int) syscall.Errno {
+	f.lock()
+	defer f.unlock()
+	d, e := f.nodeDesc(h, 0)
+	if d == nil {
+		return e
+	}
+	return f.chown(d.loc, uid, gid)
+}
+
+// chown sets both ids (-1 keeps the current one): like Linux, even a chown
+// that changes nothing clears a file's set-user-ID bit.
+func (f *FS) chown(l loc, uid, gid int) syscall.Errno {
+	cur := l.attr()
+	u, g := cur.Uid, cur.Gid
+	if uid != -1 {
+		u = uint32(uid)
+	}
+	if gid != -1 {
+		g = uint32(gid)
+	}
+	return f.setattr(l, backend.SetAttr{Uid: &u, Gid: &g})
+}
+
 // Utimensat sets access and modification times (utimensat, futimens with
 // an empty path and a Handle); times == nil means now for both, and the
 // UtimeNow and UtimeOmit nanosecond values work as on Linux.

@@ -267,6 +267,29 @@ func (r *runner) step(w []string) string {
 		return result(e, strconv.Quote(string(p[:n])))
 	case "ftruncate":
 		return result(tg.ftruncate(r.slot(w[1]), num(w[2])), "ok")
+	case "chown", "lchown":
+		id := func(s string) int {
+			if s == "me" {
+				return os.Getuid()
+			}
+			if s == "mygroup" {
+				return os.Getgid()
+			}
+			return int(num(s))
+		}
+		fl := 0
+		if w[0] == "lchown" {
+			fl = vfs.AtSymlinkNofollow
+		}
+		return result(tg.fchownat(b, w[1], id(w[2]), id(w[3]), fl), "ok")
+	case "owner":
+		if e := tg.fstatat(b, w[1], &st, vfs.AtSymlinkNofollow); e != 0 {
+			return errName(e)
+		}
+		if int(st.Uid) == os.Getuid() && int(st.Gid) == os.Getgid() {
+			return fmt.Sprintf("mine mode=%o", st.Mode)
+		}
+		return fmt.Sprintf("uid=%d gid=%d mode=%o", st.Uid, st.Gid, st.Mode)
 	case "fallocate":
 		mode := map[string]int{"alloc": 0, "keep": vfs.FallocKeepSize, "punch": vfs.FallocPunchHole | vfs.FallocKeepSize,
 			"punchonly": vfs.FallocPunchHole, "zero": vfs.FallocZeroRange, "collapse": 0x08}[w[2]]

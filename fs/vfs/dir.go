@@ -103,7 +103,7 @@ func (f *FS) Mkdirat(dir Handle, path string, mode uint32) syscall.Errno {
 	if r.parent.m.ro {
 		return syscall.EROFS
 	}
-	_, e = r.parent.n.Mkdir(r.name, mode&^f.umask&0o7777)
+	_, e = r.parent.n.Mkdir(r.name, mode&^f.umask&0o1777) // mkdir ignores set-id bits
 	return e
 }
 

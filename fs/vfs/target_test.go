@@ -39,6 +39,7 @@ type target interface {
 	fchmodat(dir int, path string, mode uint32) syscall.Errno
 	faccessat(dir int, path string, mode uint32, flags int) syscall.Errno
 	fallocate(fd, mode int, off, length int64) syscall.Errno
+	fchownat(dir int, path string, uid, gid, flags int) syscall.Errno
 	base() int // the base directory's descriptor
 }
 
@@ -100,6 +101,9 @@ func (v *vfsTarget) ftruncate(fd int, size int64) syscall.Errno {
 	return v.f.Ftruncate(vfs.Handle(fd), size)
 }
 func (v *vfsTarget) fsync(fd int) syscall.Errno { return v.f.Fsync(vfs.Handle(fd)) }
+func (v *vfsTarget) fchownat(dir int, path string, uid, gid, flags int) syscall.Errno {
+	return v.f.Fchownat(vfs.Handle(dir), path, uid, gid, flags)
+}
 func (v *vfsTarget) fallocate(fd, mode int, off, length int64) syscall.Errno {
 	return v.f.Fallocate(vfs.Handle(fd), mode, off, length)
 }
@@ -275,6 +279,9 @@ func (h *hostTarget) ftruncate(fd int, size int64) syscall.Errno {
 	return errno(syscall.Ftruncate(fd, size))
 }
 func (h *hostTarget) fsync(fd int) syscall.Errno { return errno(syscall.Fsync(fd)) }
+func (h *hostTarget) fchownat(dir int, path string, uid, gid, flags int) syscall.Errno {
+	return errno(syscall.Fchownat(dir, path, uid, gid, flags))
+}
 func (h *hostTarget) fallocate(fd, mode int, off, length int64) syscall.Errno {
 	return errno(syscall.Fallocate(fd, uint32(mode), off, length))
 }
