@@ -45,7 +45,7 @@ func kmain(startInfo uintptr) {
 	readEBDA() // page 0 is still mapped by the boot page tables
 	end := (amd64.ImageEnd() + pageSize - 1) &^ (pageSize - 1)
 	imageEnd = end
-	initFrames(imageStart, end, 4<<30)
+	initFrames(imageStart, end, 0, 4<<30)
 	top := uintptr(4 << 30)
 	for i := 0; i < nregions; i++ {
 		if regions[i].end > top && regions[i].end <= 512<<30 {
@@ -56,6 +56,7 @@ func kmain(startInfo uintptr) {
 		prints("xairrosx: out of memory building page tables\n")
 		exitQEMU(exitKernelFault)
 	}
+	initFrames(imageStart, end, 4<<30, top) // RAM above 4 GiB, now mapped
 	logs("memory: ")
 	logu(totalFrames * pageSize >> 20)
 	logs(" MiB usable, image ")

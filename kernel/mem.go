@@ -27,16 +27,15 @@ var (
 	identTop    uintptr // end of the identity map
 )
 
-// initFrames puts every RAM frame above 1 MiB that is not part of the image
-// on the free list. Only RAM below identLimit can be used.
-func initFrames(imageStart, imageEnd uintptr, identLimit uintptr) {
+// initFrames puts every RAM frame in [lo, hi) above 1 MiB that is not part
+// of the image on the free lists. The range must be identity-mapped: the
+// boot page tables map the first 4 GiB, and the rest of RAM is added once
+// the kernel's own page tables map it.
+func initFrames(imageStart, imageEnd uintptr, lo, hi uintptr) {
 	for i := 0; i < nregions; i++ {
 		r := regions[i]
-		base := (r.base + pageSize - 1) &^ (pageSize - 1)
-		end := r.end &^ (pageSize - 1)
-		if end > identLimit {
-			end = identLimit
-		}
+		base := (max(r.base, lo) + pageSize - 1) &^ (pageSize - 1)
+		end := min(r.end, hi) &^ (pageSize - 1)
 		for a := base; a+pageSize <= end; {
 			if a&(hugeSize-1) == 0 && a+hugeSize <= end && a >= 1<<20 && (a+hugeSize <= imageStart || a >= imageEnd) {
 				store64(a, uint64(hugeHead))

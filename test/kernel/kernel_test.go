@@ -251,3 +251,14 @@ func TestDevnetInGuest(t *testing.T) {
 		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
 	}
 }
+
+// TestMemoryAbove4GiB touches 4.5 GiB in a 6 GiB guest: the frame allocator
+// covers RAM above 4 GiB (QEMU puts what does not fit below the PCI hole
+// there).
+func TestMemoryAbove4GiB(t *testing.T) {
+	out, res := bootMem(t, "test/kernel/testdata/bigmem", 6<<30, "xairrosx.argv0=bigmem --")
+	want := "touched 4.5 GiB, checksum 150405120\nRAM above 4 GiB in use: true\n"
+	if res.Status != 0 || out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
+	}
+}
