@@ -71,10 +71,7 @@ func (f *FS) Fchownat(dir Handle, path string, uid, gid int, flags int) syscall.
 	if flags&^(AtSymlinkNofollow|AtEmptyPath) != 0 {
 		return syscall.EINVAL
 	}
-	if path == "" && flags&AtEmptyPath == 0 {
-		return syscall.ENOENT
-	}
-	l, pipe, e := f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	l, pipe, e := f.atFlags(dir, path, flags)
 	if e != 0 || pipe {
 		return e
 	}
@@ -158,10 +155,7 @@ func (f *FS) Access(dir Handle, path string, mode uint32, flags int) syscall.Err
 	if mode&^7 != 0 || flags&^(AtEaccess|AtSymlinkNofollow|AtEmptyPath) != 0 {
 		return syscall.EINVAL
 	}
-	if path == "" && flags&AtEmptyPath == 0 {
-		return syscall.ENOENT
-	}
-	l, pipe, e := f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+	l, pipe, e := f.atFlags(dir, path, flags)
 	if e != 0 || pipe {
 		return e
 	}

@@ -93,6 +93,15 @@ func (f *FS) at(dir Handle, path string, how int) (l loc, pipe bool, e syscall.E
 	return d.loc, d.pipe != nil, 0
 }
 
+// atFlags is at for the calls whose flags take AtSymlinkNofollow and
+// AtEmptyPath: an empty path is allowed only with AtEmptyPath.
+func (f *FS) atFlags(dir Handle, path string, flags int) (loc, bool, syscall.Errno) {
+	if path == "" && flags&AtEmptyPath == 0 {
+		return loc{}, false, syscall.ENOENT
+	}
+	return f.at(dir, path, followIf(flags&AtSymlinkNofollow == 0))
+}
+
 // newName resolves the path of a link or symbolic link to be made: the
 // name must not exist, and a trailing slash is refused.
 func (f *FS) newName(dir Handle, path string) (walkResult, syscall.Errno) {
