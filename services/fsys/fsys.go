@@ -147,10 +147,7 @@ func serve(r *kernel.Request) (int64, int64) {
 	case syscall.SYS_RENAMEAT:
 		return res(FS.Renameat(hd(a[0]), str(a[1]), hd(a[2]), str(a[3])))
 	case sysRenameat2:
-		if a[4] != 0 {
-			return -int64(syscall.EINVAL), 0
-		}
-		return res(FS.Renameat(hd(a[0]), str(a[1]), hd(a[2]), str(a[3])))
+		return res(FS.Renameat2(hd(a[0]), str(a[1]), hd(a[2]), str(a[3]), uint(a[4])))
 	case syscall.SYS_RENAME:
 		return res(FS.Renameat(vfs.AtFDCWD, str(a[0]), vfs.AtFDCWD, str(a[1])))
 	case syscall.SYS_LINKAT:
