@@ -114,7 +114,9 @@ func kmain(startInfo uintptr) {
 		prints("xairrosx: cannot create the first thread\n")
 		exitQEMU(exitKernelFault)
 	}
-	logs("starting Go runtime\n")
+	logs("starting Go runtime at ")
+	logu(uint64(nanotime() / 1e3))
+	logs(" us\n")
 	f := cpu.KStack - amd64.FrameSize
 	current = -1
 	fr := (*amd64.Frame)(addrPtr(f))

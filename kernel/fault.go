@@ -171,6 +171,17 @@ func killedBy(sig int, f *amd64.Frame) {
 // 0x501) turns (status&0x7f) into QEMU's own exit status. Without that
 // device (a real machine) it powers off through ACPI.
 func exitQEMU(status int) {
+	if optLog {
+		prints("xairrosx: exit status ")
+		printu(uint64(status))
+		prints(" after ")
+		printu(uint64(nanotime() / 1e3))
+		prints(" us, ")
+		printu(syscallCount)
+		prints(" system calls, ")
+		printu(faultCount)
+		prints(" page faults\n")
+	}
 	exitLine(status)
 	amd64.Outw(0x501, uint16(status&0x7f))
 	// Still running: no debug-exit device. Power off through ACPI.

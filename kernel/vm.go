@@ -318,6 +318,7 @@ func handleUserFault(addr uintptr, errcode uint64) int {
 	if errcode&pfPresent != 0 {
 		return faultProtection
 	}
+	faultCount++
 	if hugeAt(addr) != 0 || translate(addr&^(pageSize-1))&ptePresent != 0 {
 		return faultMapped // already backed (a stale TLB entry, or a caller's pre-fault)
 	}
@@ -346,7 +347,10 @@ const (
 	hugeMinFree = 64 << 20
 )
 
-var hugeMapped uint64 // 2 MiB pages now mapped
+var (
+	hugeMapped uint64 // 2 MiB pages now mapped
+	faultCount uint64 // demand-paging faults served
+)
 
 func tryHuge(addr uintptr, i int) bool {
 	v := vmas[i]
