@@ -144,3 +144,19 @@ func Stats() (syscalls, ticks uint64) {
 
 // keep the arch import used on all paths.
 var _ = amd64.FrameSize
+
+// Option returns the value of the kernel command-line option xairrosx.NAME
+// (given as xairrosx.NAME=VALUE before "--"), for services configured at
+// boot (for example the network address). On a Linux host there are none.
+func Option(name string) (string, bool) {
+	if !booted {
+		return "", false
+	}
+	prefix := "xairrosx." + name + "="
+	for i := 0; i < nwords && (dashdash < 0 || i < dashdash); i++ {
+		if w := string(wordBytes(i)); strings.HasPrefix(w, prefix) {
+			return w[len(prefix):], true
+		}
+	}
+	return "", false
+}

@@ -83,6 +83,9 @@ func kernelRun(args []string) int {
 	var env multiFlag
 	fs.Var(&env, "env", "pass `NAME=VALUE` to the guest's environment (repeatable); nothing else is passed")
 	files := fs.String("files", "", "pack `DIR` into the image as its read-only root file system (when building PKG)")
+	netMode := fs.String("net", "", "`user`: a virtio-net NIC on QEMU's user network (guest 10.0.2.15, host reachable as 10.0.2.2)")
+	var hostfwd multiFlag
+	fs.Var(&hostfwd, "hostfwd", "with -net user, forward `tcp:HOSTPORT:GUESTPORT` (or udp:...) from 127.0.0.1 on the host to the guest (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: xairrosx run [flags] PKG|IMAGE [-- ARGS...]
 
@@ -151,7 +154,26 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 		fmt.Fprintf(os.Stderr, "xairrosx run: %s: %v\n", target, err)
 		return exitTool
 	}
-	line, err := cmdline.Build(map[string]string{"argv0": argv0}, env, guestArgs)
+	options := map[string]string{"argv0": argv0}
+	var extra []string
+	switch *netMode {
+	case "":
+		if len(hostfwd) > 0 {
+			return usageError(fs, "-hostfwd needs -net user")
+		}
+	case "user":
+		args, opts, err := qemu.UserNetwork(*machine, hostfwd)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		extra = args
+		for k, v := range opts {
+			options[k] = v
+		}
+	default:
+		return usageError(fs, "-net %q: the only network is user", *netMode)
+	}
+	line, err := cmdline.Build(options, env, guestArgs)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "xairrosx run: %v\n", err)
 		return exitUsage
@@ -172,7 +194,7 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 	}
 	res, err := qemu.Run(ctx, qemu.Config{
 		Image: img, Machine: *machine, Mem: mem, SMP: *smp, Cmdline: line,
-		Timeout: *timeout, GDB: *gdb,
+		Timeout: *timeout, GDB: *gdb, Extra: extra,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Interactive: interactive,
 	})
 	switch {

@@ -39,6 +39,7 @@ func init() {
 	}
 	kernel.ServeNet(func(r *kernel.Request) (int64, int64) {
 		setup.Do(start)
+		autoAttach.Do(attachFromOptions)
 		if table == nil {
 			return -int64(syscall.EPROTONOSUPPORT), 0
 		}

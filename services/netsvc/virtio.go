@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"sync"
 	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -24,6 +26,26 @@ const (
 	QEMUUserGateway = "10.0.2.2"
 )
 
+var (
+	attachMu   sync.Mutex
+	attached   bool // a virtio-net NIC is in the stack
+	autoAttach sync.Once
+)
+
+// attachFromOptions attaches the virtio-net device when the kernel command
+// line asks for it: xairrosx.ip=ADDR/PREFIX and optionally xairrosx.gw=GW
+// (xairrosx run -net user sets both for QEMU's user network).
+func attachFromOptions() {
+	ip, ok := kernel.Option("ip")
+	if !ok {
+		return
+	}
+	gw, _ := kernel.Option("gw")
+	if err := AttachVirtioNet(ip, gw); err != nil {
+		fmt.Fprintln(os.Stderr, "xairrosx: network:", err)
+	}
+}
+
 // ErrNoDevice means no virtio-net device was found on the PCI bus.
 var ErrNoDevice = errors.New("netsvc: no virtio-net device")
 
@@ -34,6 +56,12 @@ var ErrNoDevice = errors.New("netsvc: no virtio-net device")
 func AttachVirtioNet(prefix, gateway string) error {
 	if !kernel.Running() {
 		return errors.New("netsvc: AttachVirtioNet needs XairrosX")
+	}
+	setup.Do(start)
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	if attached {
+		return nil // the boot options attached it already
 	}
 	p, err := netip.ParsePrefix(prefix)
 	if err != nil || !p.Addr().Is4() {
@@ -47,7 +75,6 @@ func AttachVirtioNet(prefix, gateway string) error {
 		}
 		nic.Gateway = tcpip.AddrFrom4(g.As4())
 	}
-	setup.Do(start)
 	if Stack == nil {
 		return errors.New("netsvc: no network stack")
 	}
@@ -81,6 +108,7 @@ func AttachVirtioNet(prefix, gateway string) error {
 			return err
 		}
 		ep.Store(e)
+		attached = true
 		return nil
 	}
 	return ErrNoDevice
