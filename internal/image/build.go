@@ -157,11 +157,6 @@ func Build(opts Options) (*Package, error) {
 	}
 	replace := map[string]string{filepath.Join(pkg.Dir, overlayName): src}
 	if opts.Files != "" {
-		for _, name := range []string{initFSTarName, initFSGoName} {
-			if _, err := os.Stat(filepath.Join(pkg.Dir, name)); err == nil {
-				return nil, fmt.Errorf("package %s already has a file named %s; rename it", pkg.ImportPath, name)
-			}
-		}
 		files := opts.Files
 		if !filepath.IsAbs(files) && opts.Dir != "" {
 			files = filepath.Join(opts.Dir, files)
@@ -173,8 +168,9 @@ func Build(opts Options) (*Package, error) {
 		if err := os.WriteFile(goFile, []byte(initFSSource()), 0o644); err != nil {
 			return nil, err
 		}
-		replace[filepath.Join(pkg.Dir, initFSTarName)] = tarFile
-		replace[filepath.Join(pkg.Dir, initFSGoName)] = goFile
+		svc := filepath.Join(root, fsysDir)
+		replace[filepath.Join(svc, initFSTarName)] = tarFile
+		replace[filepath.Join(svc, initFSGoName)] = goFile
 	}
 	overlay, err := json.Marshal(map[string]map[string]string{"Replace": replace})
 	if err != nil {

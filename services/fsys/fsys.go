@@ -26,22 +26,13 @@ import (
 // the first forwarded call).
 var FS *vfs.FS
 
-var (
-	setup  sync.Once
-	initFS string // tar archive of the initial root, from SetInitFS
-)
-
-// SetInitFS gives the service the initial root file system, a tar archive
-// that xairrosx build -files packs into the image; it is mounted read-only as
-// /. The generated code of the image calls it from the main package's init.
-func SetInitFS(tar string) { initFS = tar }
+var setup sync.Once
 
 func init() {
 	if !kernel.Running() {
 		return
 	}
-	// Mounting waits for the first call, so that the main package's init
-	// (which runs after this one) can hand over the initial root first.
+	// Mounting waits for the first call.
 	kernel.Serve(func(r *kernel.Request) (int64, int64) {
 		setup.Do(mountAll)
 		return serve(r)
@@ -52,8 +43,8 @@ func init() {
 // one), an in-memory /tmp, and /proc and /sys.
 func mountAll() {
 	FS = vfs.New()
-	if initFS != "" {
-		root, err := initfs.FromTar(strings.NewReader(initFS))
+	if embeddedInitFS != "" {
+		root, err := initfs.FromTar(strings.NewReader(embeddedInitFS))
 		if err == nil {
 			err = FS.Mount("/", root)
 		}
