@@ -84,6 +84,7 @@ func kernelRun(args []string) int {
 	fs.Var(&env, "env", "pass `NAME=VALUE` to the guest's environment (repeatable); nothing else is passed")
 	files := fs.String("files", "", "pack `DIR` into the image as its read-only root file system (when building PKG)")
 	netMode := fs.String("net", "", "`user`: a virtio-net NIC on QEMU's user network (guest 10.0.2.15, host reachable as 10.0.2.2)")
+	disk := fs.String("disk", "", "attach `FILE` (an ext2 image, e.g. from mkfs.ext2) as a virtio-blk disk mounted at /data")
 	var hostfwd multiFlag
 	fs.Var(&hostfwd, "hostfwd", "with -net user, forward `tcp:HOSTPORT:GUESTPORT` (or udp:...) from 127.0.0.1 on the host to the guest (repeatable)")
 	fs.Usage = func() {
@@ -172,6 +173,14 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 		}
 	default:
 		return usageError(fs, "-net %q: the only network is user", *netMode)
+	}
+	if *disk != "" {
+		args, err := qemu.DataDisk(*machine, *disk)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		extra = append(extra, args...)
+		options["data"] = "ext2"
 	}
 	line, err := cmdline.Build(options, env, guestArgs)
 	if err != nil {

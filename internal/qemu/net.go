@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -36,4 +37,19 @@ func UserNetwork(machine string, forwards []string) ([]string, map[string]string
 	}
 	args := []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"}
 	return args, map[string]string{"ip": UserNetAddr, "gw": UserNetGateway}, nil
+}
+
+// DataDisk returns the QEMU arguments that attach file as a virtio-blk disk
+// (raw format) for the file-system service to mount at /data.
+func DataDisk(machine, file string) ([]string, error) {
+	if machine == "microvm" {
+		return nil, fmt.Errorf("-disk needs a pc or q35 machine (virtio-blk on microvm is not interrupt-driven yet)")
+	}
+	if _, err := os.Stat(file); err != nil {
+		return nil, fmt.Errorf("-disk: %v", err)
+	}
+	if strings.ContainsAny(file, ",") {
+		return nil, fmt.Errorf("-disk %q: the file name may not contain a comma", file)
+	}
+	return []string{"-drive", "file=" + file + ",if=none,id=data0,format=raw", "-device", "virtio-blk-pci,drive=data0"}, nil
 }

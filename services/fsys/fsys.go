@@ -63,6 +63,7 @@ func mountAll() {
 	mount("/tmp", tmpfs.New(tmpfs.Options{}))
 	mount("/proc", newProc())
 	mount("/sys", newSys())
+	mountDisk()
 }
 
 func str(a uint64) string           { return kernel.UserString(a) }

@@ -49,7 +49,18 @@ func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.R
 	return bootFull(t, pkg, files, machine, 256<<20, cmdline)
 }
 
+// bootExtra is boot with extra QEMU arguments.
+func bootExtra(t *testing.T, pkg string, extra []string, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	return bootAll(t, pkg, "", "", 256<<20, extra, cmdline)
+}
+
 func bootFull(t *testing.T, pkg, files, machine string, mem uint64, cmdline string) (string, qemu.Result) {
+	t.Helper()
+	return bootAll(t, pkg, files, machine, mem, nil, cmdline)
+}
+
+func bootAll(t *testing.T, pkg, files, machine string, mem uint64, extra []string, cmdline string) (string, qemu.Result) {
 	t.Helper()
 	root, err := image.FindRoot()
 	if err != nil {
@@ -73,6 +84,7 @@ func bootFull(t *testing.T, pkg, files, machine string, mem uint64, cmdline stri
 		Timeout: 180 * time.Second,
 		Stdout:  &out,
 		Stderr:  os.Stderr,
+		Extra:   extra,
 	})
 	if err != nil {
 		t.Fatalf("qemu: %v\n%s", err, out.String())
@@ -258,6 +270,33 @@ func TestDevnetInGuest(t *testing.T) {
 func TestMemoryAbove4GiB(t *testing.T) {
 	out, res := bootMem(t, "test/kernel/testdata/bigmem", 6<<30, "xairrosx.argv0=bigmem --")
 	want := "touched 4.5 GiB, checksum 150405120\nRAM above 4 GiB in use: true\n"
+	if res.Status != 0 || out != want {
+		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
+	}
+}
+
+// TestExt2DataDisk makes an ext2 disk on the host with mkfs.ext2 -d and
+// reads it in a guest, where the file-system service mounts it at /data
+// through the virtio-blk driver (what xairrosx run -disk sets up).
+func TestExt2DataDisk(t *testing.T) {
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "chain/config"), 0o755)
+	os.WriteFile(filepath.Join(src, "chain/config/genesis.json"), []byte(`{"chain_id":"disk"}`), 0o644)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB: indirect blocks
+	os.WriteFile(filepath.Join(src, "big.bin"), big, 0o644)
+	img := filepath.Join(t.TempDir(), "data.ext2")
+	if out, err := exec.Command("mkfs.ext2", "-q", "-F", "-b", "1024", "-d", src, img, "8M").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext2: %v\n%s", err, out)
+	}
+	args, err := qemu.DataDisk("q35", img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, res := bootExtra(t, "test/kernel/testdata/datadisk", args, "xairrosx.argv0=datadisk xairrosx.data=ext2 --")
+	want := `/data/big.bin 1048576 bytes "0123456789abcdef01234567"
+/data/chain/config/genesis.json 19 bytes "{\"chain_id\":\"disk\"}"
+walk: <nil>
+`
 	if res.Status != 0 || out != want {
 		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
 	}
