@@ -71,6 +71,22 @@ func buildTree(t *testing.T, bs int) string {
 	return dir
 }
 
+// tool finds an e2fsprogs command (installed by scripts/deps-ext2.sh) on
+// PATH or in the sbin directories, which a non-root PATH may lack.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if p := filepath.Join(dir, name); exec.Command(p, "-V").Run() == nil {
+			return p
+		}
+	}
+	t.Fatalf("%s not found: run scripts/deps-ext2.sh", name)
+	return ""
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -84,7 +100,7 @@ func mkfs(t *testing.T, src string, bs int, extra ...string) string {
 	img := filepath.Join(t.TempDir(), "disk.img")
 	args := append([]string{"-q", "-F", "-t", "ext2", "-b", fmt.Sprint(bs), "-d", src}, extra...)
 	args = append(args, img, "16M")
-	if out, err := exec.Command("mkfs.ext2", args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(tool(t, "mkfs.ext2"), args...).CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext2 %v: %v\n%s", args, err, out)
 	}
 	return img
@@ -239,11 +255,11 @@ func TestRefusesBadImages(t *testing.T) {
 	src := t.TempDir()
 	plain := mkfs(t, src, 1024)
 	journal := filepath.Join(t.TempDir(), "j.img")
-	if out, err := exec.Command("mkfs.ext3", "-q", "-F", journal, "8M").CombinedOutput(); err != nil {
+	if out, err := exec.Command(tool(t, "mkfs.ext3"), "-q", "-F", journal, "8M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext3: %v\n%s", err, out)
 	}
 	ext4 := filepath.Join(t.TempDir(), "e4.img")
-	if out, err := exec.Command("mkfs.ext4", "-q", "-F", "-O", "^has_journal", ext4, "8M").CombinedOutput(); err != nil {
+	if out, err := exec.Command(tool(t, "mkfs.ext4"), "-q", "-F", "-O", "^has_journal", ext4, "8M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
 	load := func(p string) memDev { b, err := os.ReadFile(p); must(t, err); return b }
