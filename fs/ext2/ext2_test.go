@@ -73,7 +73,7 @@ func buildTree(t *testing.T, bs int) string {
 
 // tool finds an e2fsprogs command (installed by scripts/deps-ext2.sh) on
 // PATH or in the sbin directories, which a non-root PATH may lack.
-func tool(t *testing.T, name string) string {
+func tool(t testing.TB, name string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -95,7 +95,7 @@ func must(t *testing.T, err error) {
 }
 
 // mkfs makes an ext2 image of the tree src with block size bs.
-func mkfs(t *testing.T, src string, bs int, extra ...string) string {
+func mkfs(t testing.TB, src string, bs int, extra ...string) string {
 	t.Helper()
 	img := filepath.Join(t.TempDir(), "disk.img")
 	args := append([]string{"-q", "-F", "-t", "ext2", "-b", fmt.Sprint(bs), "-d", src}, extra...)
