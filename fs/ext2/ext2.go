@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,6 +72,8 @@ type FS struct {
 	groups         []group
 	filetype       bool
 	hugeFile       bool
+	ptrMu          sync.Mutex
+	ptrCache       map[uint32][]byte // indirect blocks by number
 }
 
 type group struct {
@@ -90,7 +93,7 @@ func Mount(dev Device) (*FS, error) {
 	if m := le.Uint16(sb[56:]); m != Magic {
 		return nil, fmt.Errorf("ext2: superblock: bad magic %#x (want %#x)", m, Magic)
 	}
-	f := &FS{dev: dev}
+	f := &FS{dev: dev, ptrCache: map[uint32][]byte{}}
 	f.inodes = le.Uint32(sb[0:])
 	f.blocks = le.Uint32(sb[4:])
 	f.reserved = le.Uint32(sb[8:])
@@ -330,14 +333,29 @@ func (f *FS) checkBlock(b uint32) (uint32, syscall.Errno) {
 	return b, 0
 }
 
-// readPtr reads entry i of indirect block b.
+// readPtr reads entry i of indirect block b, through a small cache of
+// whole indirect blocks (sequential reads use the same block many times).
 func (f *FS) readPtr(b uint32, i int64) (uint32, syscall.Errno) {
-	var buf [4]byte
-	if e := f.readAt(buf[:], int64(b)*f.bs+4*i); e != 0 {
-		return 0, e
+	f.ptrMu.Lock()
+	blk, ok := f.ptrCache[b]
+	f.ptrMu.Unlock()
+	if !ok {
+		blk = make([]byte, f.bs)
+		if e := f.readAt(blk, int64(b)*f.bs); e != 0 {
+			return 0, e
+		}
+		f.ptrMu.Lock()
+		if len(f.ptrCache) >= ptrCacheBlocks {
+			clear(f.ptrCache)
+		}
+		f.ptrCache[b] = blk
+		f.ptrMu.Unlock()
 	}
-	return f.checkBlock(binary.LittleEndian.Uint32(buf[:]))
+	return f.checkBlock(binary.LittleEndian.Uint32(blk[4*i:]))
 }
+
+// ptrCacheBlocks bounds the indirect-block cache.
+const ptrCacheBlocks = 64
 
 // readData reads file data of in at off into p (short at end of file).
 func (f *FS) readData(in *inode, p []byte, off int64) (int, syscall.Errno) {
@@ -358,6 +376,15 @@ func (f *FS) readData(in *inode, p []byte, off int64) (int, syscall.Errno) {
 		pb, e := f.bmap(in, lb)
 		if e != 0 {
 			return n, e
+		}
+		// Extend the chunk over physically contiguous following blocks,
+		// so a sequential read is one device read per run.
+		for pb != 0 && bo == 0 && len(p)-n-len(chunk) >= int(f.bs) {
+			next, e := f.bmap(in, lb+int64(len(chunk))/f.bs)
+			if e != 0 || next != pb+uint32(len(chunk)/int(f.bs)) {
+				break
+			}
+			chunk = p[n : n+len(chunk)+int(f.bs)]
 		}
 		if pb == 0 {
 			clear(chunk)
