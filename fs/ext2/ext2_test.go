@@ -129,6 +129,18 @@ func TestReadTree(t *testing.T) {
 	}
 }
 
+// TestRevision0 reads an original-format image: no filetype feature (16-bit
+// name lengths, types from the inodes), 128-byte inodes.
+func TestRevision0(t *testing.T) {
+	src := buildTree(t, 1024)
+	img := mkfs(t, src, 1024, "-r", "0")
+	e, v := mountImage(t, img)
+	if e.filetype || e.inodeSize != 128 {
+		t.Fatalf("revision 0 image: filetype %v, inode size %d", e.filetype, e.inodeSize)
+	}
+	compareTree(t, src, vfs.IOFS(v, "/mnt"))
+}
+
 // compareTree checks that every name, type, mode, size, mtime, link count,
 // symlink target and file content under src is the same in got, and that
 // got has nothing more (apart from lost+found).
