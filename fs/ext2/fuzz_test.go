@@ -10,7 +10,7 @@ import (
 // FuzzMount mounts corrupted images (the seed is a small mkfs.ext2 image in
 // testdata) and walks what mounts: nothing may panic or hang.
 func FuzzMount(f *testing.F) {
-	img, err := os.ReadFile("testdata/small.img")
+	img, err := os.ReadFile("testdata/small.ext2")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func walk(n backend.Node, depth int, budget *int) {
 // TestFuzzSeedMounts checks the fuzz seed is a valid image, so the fuzzer
 // starts from a file system that mounts and walks.
 func TestFuzzSeedMounts(t *testing.T) {
-	img, err := os.ReadFile("testdata/small.img")
+	img, err := os.ReadFile("testdata/small.ext2")
 	if err != nil {
 		t.Fatal(err)
 	}
