@@ -285,7 +285,11 @@ func TestExt2DataDisk(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB: indirect blocks
 	os.WriteFile(filepath.Join(src, "big.bin"), big, 0o644)
 	img := filepath.Join(t.TempDir(), "data.ext2")
-	if out, err := exec.Command("mkfs.ext2", "-q", "-F", "-b", "1024", "-d", src, img, "8M").CombinedOutput(); err != nil {
+	mkfs, err := exec.LookPath("mkfs.ext2")
+	if err != nil {
+		mkfs = "/usr/sbin/mkfs.ext2" // root's tools, when PATH lacks sbin
+	}
+	if out, err := exec.Command(mkfs, "-q", "-F", "-b", "1024", "-d", src, img, "8M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext2: %v\n%s", err, out)
 	}
 	args, err := qemu.DataDisk("q35", img)
