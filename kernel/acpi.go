@@ -87,6 +87,20 @@ func findTable(rsdp uintptr, sig string) uintptr {
 	return 0
 }
 
+// gasRegister decodes a Generic Address Structure at a: an I/O port, or a
+// memory address the identity map reaches (the other is 0).
+func gasRegister(a uintptr) (port uint16, mem uintptr) {
+	switch addr := uintptr(load64(a + 4)); bytesAt(a, 1)[0] {
+	case 0: // system memory
+		if addr < identTop {
+			return 0, addr
+		}
+	case 1: // system I/O
+		return uint16(addr), 0
+	}
+	return 0, 0
+}
+
 // initACPI reads what power-off and reset need.
 func initACPI(si uintptr) {
 	rsdp := findRSDP(si)
@@ -102,24 +116,10 @@ func initACPI(si uintptr) {
 	acpiPM1b = uint16(load32(fadt + 68))
 	if flen >= 129 && load32(fadt+112)&(1<<10) != 0 { // RESET_REG_SUP
 		acpiResetVal = bytesAt(fadt+128, 1)[0]
-		switch a := uintptr(load64(fadt + 120)); bytesAt(fadt+116, 1)[0] {
-		case 0:
-			if a < identTop {
-				acpiResetMem = a
-			}
-		case 1:
-			acpiReset = uint16(a)
-		}
+		acpiReset, acpiResetMem = gasRegister(fadt + 116)
 	}
 	if flen >= 256 { // SLEEP_CONTROL_REG (hardware-reduced ACPI)
-		switch a := uintptr(load64(fadt + 248)); bytesAt(fadt+244, 1)[0] {
-		case 0:
-			if a < identTop {
-				acpiSleepMem = a
-			}
-		case 1:
-			acpiSleepCtl = uint16(a)
-		}
+		acpiSleepCtl, acpiSleepMem = gasRegister(fadt + 244)
 	}
 	// Legacy platforms start in SMM mode: ask the firmware for ACPI mode
 	// (SMI_CMD <- ACPI_ENABLE) so that PM1 writes reach the chipset.

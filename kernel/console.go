@@ -127,7 +127,7 @@ func consoleInterrupt() {
 	}
 	if got {
 		wakeConsoleReaders()
-		notifyKind(fdConsole)
+		notifyReady(fdConsole, -1)
 	}
 }
 

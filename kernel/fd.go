@@ -260,8 +260,9 @@ func sysEpollPwait(t *thread, epfd int64, buf uintptr, max int64, timeout int64)
 }
 
 // notifyReady records an edge on every watch of a descriptor of kind
-// referring to object idx (a pipe, a socket) whose readiness changed, then
-// completes the epoll waits that now have events.
+// referring to object idx (a pipe, a socket; -1: any object of the kind,
+// for the console and eventfds) whose readiness changed, then completes the
+// epoll waits that now have events.
 func notifyReady(kind uint8, idx int) {
 	for e := range epolls {
 		in := &epolls[e]
@@ -269,25 +270,7 @@ func notifyReady(kind uint8, idx int) {
 			continue
 		}
 		for i := 0; i < in.n; i++ {
-			fd := int64(in.fd[i])
-			if f := getFile(fd); f != nil && f.kind == kind && f.ep == idx {
-				in.edge[i] |= readiness(in.fd[i])
-			}
-		}
-	}
-	wakePollers()
-}
-
-// notifyFD records an edge on every watch of descriptor kind (console,
-// eventfd) and completes the waits that now have events.
-func notifyKind(kind uint8) {
-	for e := range epolls {
-		in := &epolls[e]
-		if !in.used {
-			continue
-		}
-		for i := 0; i < in.n; i++ {
-			if f := getFile(int64(in.fd[i])); f != nil && f.kind == kind {
+			if f := getFile(int64(in.fd[i])); f != nil && f.kind == kind && (idx < 0 || f.ep == idx) {
 				in.edge[i] |= readiness(in.fd[i])
 			}
 		}
@@ -382,7 +365,7 @@ func sysWrite(t *thread, fd int64, buf uintptr, n uintptr) int64 {
 			return -_EINVAL
 		}
 		f.count += v
-		notifyKind(fdEventfd)
+		notifyReady(fdEventfd, -1)
 		return 8
 	}
 	return -_EINVAL
