@@ -15,7 +15,6 @@ import (
 
 	"github.com/xairrosx/xairrosx/chain/node"
 	"github.com/xairrosx/xairrosx/internal/cmdline"
-	"github.com/xairrosx/xairrosx/internal/image"
 	"github.com/xairrosx/xairrosx/internal/qemu"
 )
 
@@ -66,10 +65,6 @@ func (h *hub) relay(c net.Conn) {
 // host's loopback): CometBFT's P2P between guests, consensus, and the same
 // app hash on every validator.
 func TestFourValidatorGuests(t *testing.T) {
-	root, err := image.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	const base = 36000
 	homes, err := node.Testnet(filepath.Join(dir, "homes"), 4, node.Options{ChainID: "guestnet", Fast: true, BlockPause: 200 * time.Millisecond, Settings: node.DefaultSettings()}, base, 1_000_000)
@@ -94,10 +89,7 @@ func TestFourValidatorGuests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	img := filepath.Join(dir, "validator.img")
-	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, "test/net/testdata/validator"), Out: img, Root: root, Files: dir}); err != nil {
-		t.Fatal(err)
-	}
+	img := buildImage(t, "test/net/testdata/validator", dir)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

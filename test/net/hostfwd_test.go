@@ -5,16 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/xairrosx/xairrosx/internal/cmdline"
-	"github.com/xairrosx/xairrosx/internal/image"
 	"github.com/xairrosx/xairrosx/internal/qemu"
 )
 
@@ -41,20 +38,8 @@ func (l *lockedBuffer) String() string {
 // xairrosx.ip/gw options, as `xairrosx run -net user` sets them) and reaches
 // it from the host through a port forward.
 func TestHostReachesGuestServer(t *testing.T) {
-	root, err := image.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(t.TempDir(), "server.img")
-	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, "test/net/testdata/server"), Out: img, Root: root}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	img := buildImage(t, "test/net/testdata/server", "")
+	port := freePort(t)
 	extra, opts, err := qemu.UserNetwork("q35", []string{fmt.Sprintf("tcp:%d:8080", port)})
 	if err != nil {
 		t.Fatal(err)

@@ -3,14 +3,11 @@ package net_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xairrosx/xairrosx/internal/cmdline"
-	"github.com/xairrosx/xairrosx/internal/image"
 	"github.com/xairrosx/xairrosx/internal/qemu"
 )
 
@@ -19,20 +16,8 @@ import (
 // between the two QEMUs: no root, no bridge) and exchanges 64 KiB over TCP
 // between them, each with a static address from the kernel options.
 func TestTwoGuestsOverSocketNetwork(t *testing.T) {
-	root, err := image.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(t.TempDir(), "peer.img")
-	if _, err := image.Build(image.Options{Pkg: filepath.Join(root, "test/net/testdata/peer"), Out: img, Root: root}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	img := buildImage(t, "test/net/testdata/peer", "")
+	port := freePort(t)
 	type end struct {
 		out lockedBuffer
 		res qemu.Result
