@@ -244,28 +244,32 @@ func covers(va, start, end uintptr) bool {
 	return start <= region && end >= region+hugeSize
 }
 
-// unmapRange removes the mappings in [start, end), frees their memory and
-// flushes the TLB. Missing tables are skipped a whole table at a time; a
-// 2 MiB page partly inside the range is split first.
-func unmapRange(start, end uintptr) {
+// pageVisitor says what a walk over a range does: whole is called for a
+// 2 MiB page that lies entirely in the range; partial for one that does not
+// and could not be split for lack of a frame (hi ends the part in range);
+// small for each present 4 KiB entry.
+type pageVisitor struct {
+	whole   func(pde, va uintptr)
+	partial func(pde, va, hi uintptr)
+	small   func(pte, va uintptr)
+}
+
+// walkRange visits the mappings in [start, end). Missing tables are skipped
+// a whole table at a time; a 2 MiB page partly inside the range is split
+// into 4 KiB entries first.
+func walkRange(start, end uintptr, v pageVisitor) {
 	va := start
 	for va < end {
+		region := va &^ (hugeSize - 1)
 		if pde := hugeAt(va); pde != 0 {
-			region := va &^ (hugeSize - 1)
-			if covers(va, start, end) {
-				c := uintptr(load64(pde) & pteAddr)
-				store64(pde, 0)
-				amd64.Invlpg(va)
-				freeHuge(c)
-				hugeMapped--
+			switch {
+			case covers(va, start, end):
+				v.whole(pde, va)
 				va = region + hugeSize
 				continue
-			}
-			if !splitHuge(pde, va) {
-				// No frame for a page table: keep the page and zero the
-				// part in the range, which then reads back as zeros.
+			case !splitHuge(pde, va):
 				hi := min(end, region+hugeSize)
-				clear(bytesAt(va, int(hi-va)))
+				v.partial(pde, va, hi)
 				va = hi
 				continue
 			}
@@ -273,19 +277,39 @@ func unmapRange(start, end uintptr) {
 		}
 		pde := walk(va, 2, false)
 		if pde == 0 || load64(pde)&ptePresent == 0 {
-			va = (va + hugeSize) &^ (hugeSize - 1)
+			va = region + hugeSize
 			continue
 		}
-		pte := walk(va, 1, false)
-		if pte != 0 {
-			if v := load64(pte); v&ptePresent != 0 {
-				store64(pte, 0)
-				amd64.Invlpg(va)
-				freeFrame(uintptr(v & pteAddr))
-			}
+		if pte := walk(va, 1, false); pte != 0 && load64(pte)&ptePresent != 0 {
+			v.small(pte, va)
 		}
 		va += pageSize
 	}
+}
+
+// unmapRange removes the mappings in [start, end), frees their memory and
+// flushes the TLB.
+func unmapRange(start, end uintptr) {
+	walkRange(start, end, pageVisitor{
+		whole: func(pde, va uintptr) {
+			c := uintptr(load64(pde) & pteAddr)
+			store64(pde, 0)
+			amd64.Invlpg(va)
+			freeHuge(c)
+			hugeMapped--
+		},
+		partial: func(pde, va, hi uintptr) {
+			// No frame for a page table: keep the page and zero the part
+			// in the range, which then reads back as zeros.
+			clear(bytesAt(va, int(hi-va)))
+		},
+		small: func(pte, va uintptr) {
+			f := uintptr(load64(pte) & pteAddr)
+			store64(pte, 0)
+			amd64.Invlpg(va)
+			freeFrame(f)
+		},
+	})
 }
 
 // protectRange sets or clears the writable bit of the present pages in
@@ -295,40 +319,22 @@ func protectRange(start, end uintptr, writable, readable bool) {
 		unmapRange(start, end)
 		return
 	}
-	va := start
-	for va < end {
-		if pde := hugeAt(va); pde != 0 && (covers(va, start, end) || !splitHuge(pde, va)) {
-			// The whole page is in the range (or, out of memory to split
-			// it, the whole page takes the new protection).
-			v := load64(pde)
-			if writable {
-				v |= pteWrite
-			} else {
-				v &^= pteWrite
-			}
-			store64(pde, v)
-			amd64.Invlpg(va)
-			va = (va &^ (hugeSize - 1)) + hugeSize
-			continue
+	set := func(e, va uintptr) {
+		v := load64(e)
+		if writable {
+			v |= pteWrite
+		} else {
+			v &^= pteWrite
 		}
-		pde := walk(va, 2, false)
-		if pde == 0 || load64(pde)&ptePresent == 0 {
-			va = (va + hugeSize) &^ (hugeSize - 1)
-			continue
-		}
-		if pte := walk(va, 1, false); pte != 0 {
-			if v := load64(pte); v&ptePresent != 0 {
-				if writable {
-					v |= pteWrite
-				} else {
-					v &^= pteWrite
-				}
-				store64(pte, v)
-				amd64.Invlpg(va)
-			}
-		}
-		va += pageSize
+		store64(e, v)
+		amd64.Invlpg(va)
 	}
+	walkRange(start, end, pageVisitor{
+		whole: set,
+		// Out of memory to split it, the whole page takes the protection.
+		partial: func(pde, va, hi uintptr) { set(pde, va) },
+		small:   set,
+	})
 }
 
 // mapHuge maps the 2 MiB region at va (aligned) to chunk c, if no page
