@@ -18,10 +18,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/xairrosx/xairrosx/bench/linuxguest/benchtab"
 	"github.com/xairrosx/xairrosx/bench/linuxguest/initramfs"
 	"github.com/xairrosx/xairrosx/internal/image"
 	"github.com/xairrosx/xairrosx/internal/qemu"
@@ -114,24 +114,24 @@ func run() error {
 
 	// Boot to exit.
 	xt, lt, xerr, lerr := bootTimes(x["hello"], l["hello"])
-	add("hello-world: QEMU start to exit (wall, median)", dur(xt, xerr), dur(lt, lerr), ratio(xt.Seconds(), lt.Seconds(), xerr, lerr), "X <= 1/15 of Linux (0.067)")
+	add("hello-world: QEMU start to exit (wall, median)", dur(xt, xerr), dur(lt, lerr), benchtab.Ratio(xt.Seconds(), lt.Seconds(), xerr, lerr), "X <= 1/15 of Linux (0.067)")
 
 	// What QEMU and its firmware cost by themselves: the stub kernel
 	// exits at its first instructions.
 	st, serr := stubTime(root, work)
-	add("  of which QEMU + firmware alone (stub kernel exits at once)", dur(st, serr), "", ratio(st.Seconds(), lt.Seconds(), serr, lerr), "")
+	add("  of which QEMU + firmware alone (stub kernel exits at once)", dur(st, serr), "", benchtab.Ratio(st.Seconds(), lt.Seconds(), serr, lerr), "")
 
 	// Smallest memory.
 	if !*skipMem {
 		xm, xerr := minMem(x["hello"])
 		lm, lerr := minMem(l["hello"])
-		add("hello-world: smallest -mem that runs it", mib(xm, xerr), mib(lm, lerr), ratio(float64(xm), float64(lm), xerr, lerr), "X <= 16 MiB")
+		add("hello-world: smallest -mem that runs it", mib(xm, xerr), mib(lm, lerr), benchtab.Ratio(float64(xm), float64(lm), xerr, lerr), "X <= 16 MiB")
 	}
 
 	// Image size.
 	xsz, xerr := sizes(x["hello"])
 	lsz, lerr := sizes(l["hello"])
-	add("hello-world: image size (Linux: bzImage + initramfs)", bytesOf(xsz, xerr), bytesOf(lsz, lerr), ratio(float64(xsz), float64(lsz), xerr, lerr), "")
+	add("hello-world: image size (Linux: bzImage + initramfs)", bytesOf(xsz, xerr), bytesOf(lsz, lerr), benchtab.Ratio(float64(xsz), float64(lsz), xerr, lerr), "")
 
 	// Microbenchmarks.
 	xb, lb, xerr, lerr := benchMedians(x["bench"], l["bench"], min(*runs, 3))
@@ -142,7 +142,7 @@ func run() error {
 	} {
 		xv, xe := pick(xb, xerr, b.key)
 		lv, le := pick(lb, lerr, b.key)
-		add(b.metric, num(xv, xe), num(lv, le), ratio(xv, lv, xe, le), b.target)
+		add(b.metric, benchtab.Num(xv, 1, xe), benchtab.Num(lv, 1, le), benchtab.Ratio(xv, lv, xe, le), b.target)
 	}
 
 	qv, _ := exec.Command("qemu-system-x86_64", "--version").Output()
@@ -153,7 +153,7 @@ func run() error {
 	fmt.Printf("\nKernel benchmark: XairrosX vs Linux guest (%s)\n", name)
 	fmt.Printf("%s, TCG, -machine %s -cpu max -smp 1 -m 256M unless searching -mem; Linux: -append %q\n\n",
 		strings.SplitN(string(qv), "\n", 2)[0], *machine, linuxCmd)
-	printTable([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "target"}, rows)
+	benchtab.Print([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "target"}, rows)
 	return nil
 }
 
@@ -294,26 +294,7 @@ func benchMedians(x, l *side, n int) (xm, lm map[string]float64, xerr, lerr erro
 			}
 		}
 	}
-	return medians(xs), medians(ls), xerr, lerr
-}
-
-// medians returns, for each key, the median of its values in ms.
-func medians(ms []map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	if len(ms) == 0 {
-		return out
-	}
-	for k := range ms[0] {
-		var vs []float64
-		for _, m := range ms {
-			if v, ok := m[k]; ok {
-				vs = append(vs, v)
-			}
-		}
-		sort.Float64s(vs)
-		out[k] = vs[len(vs)/2]
-	}
-	return out
+	return benchtab.Medians(xs), benchtab.Medians(ls), xerr, lerr
 }
 
 // benches boots the bench guest and reads its "BENCH name value" lines.
@@ -322,15 +303,7 @@ func benches(s *side) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]float64{}
-	for _, line := range strings.Split(strings.ReplaceAll(out, "\r", ""), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == "BENCH" {
-			if v, err := strconv.ParseFloat(f[2], 64); err == nil {
-				m[f[1]] = v
-			}
-		}
-	}
+	m, _ := benchtab.Parse(out)
 	if !strings.Contains(out, "BENCH done") {
 		return m, fmt.Errorf("bench guest did not finish (console: %q)", tail(out))
 	}
@@ -355,71 +328,23 @@ func tail(s string) string {
 	return s
 }
 
-// na formats a missing value with a short reason.
-func na(err error) string {
-	msg := err.Error()
-	if len(msg) > 60 {
-		msg = msg[:60] + "..."
-	}
-	return "n/a (" + msg + ")"
-}
-
 func dur(d time.Duration, err error) string {
 	if err != nil {
-		return na(err)
+		return benchtab.NA(err)
 	}
 	return fmt.Sprintf("%.3f s", d.Seconds())
 }
 
 func mib(m uint64, err error) string {
 	if err != nil {
-		return na(err)
+		return benchtab.NA(err)
 	}
 	return fmt.Sprintf("%d MiB", m)
 }
 
 func bytesOf(n int64, err error) string {
 	if err != nil {
-		return na(err)
+		return benchtab.NA(err)
 	}
 	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-}
-
-func num(v float64, err error) string {
-	if err != nil {
-		return na(err)
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
-func ratio(a, b float64, ea, eb error) string {
-	if ea != nil || eb != nil || b == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.3f", a/b)
-}
-
-func printTable(head []string, rows [][]string) {
-	w := make([]int, len(head))
-	for _, r := range append([][]string{head}, rows...) {
-		for i, c := range r {
-			w[i] = max(w[i], len(c))
-		}
-	}
-	line := func(r []string) {
-		var b strings.Builder
-		for i, c := range r {
-			fmt.Fprintf(&b, "| %-*s ", w[i], c)
-		}
-		fmt.Println(b.String() + "|")
-	}
-	line(head)
-	sep := make([]string, len(head))
-	for i := range sep {
-		sep[i] = strings.Repeat("-", w[i])
-	}
-	line(sep)
-	for _, r := range rows {
-		line(r)
-	}
 }
