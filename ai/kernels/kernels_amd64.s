@@ -218,15 +218,17 @@ loop:
 	VZEROUPPER
 	RET
 
-// func sgemm4x16FMA(k int, a *float32, lda int, b *float32, c *float32, ldc int)
-TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-48
+// func sgemm4x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-64
 	MOVQ   k+0(FP), CX
 	MOVQ   a+8(FP), SI
 	MOVQ   lda+16(FP), R8
 	SHLQ   $2, R8              // A row stride in bytes
-	MOVQ   b+24(FP), DI        // packed panel: k rows of 16 floats
-	MOVQ   c+32(FP), DX
-	MOVQ   ldc+40(FP), R9
+	MOVQ   b+24(FP), DI        // panel: k rows of 16 floats
+	MOVQ   ldb+32(FP), BX
+	SHLQ   $2, BX              // B row stride in bytes
+	MOVQ   c+40(FP), DX
+	MOVQ   ldc+48(FP), R9
 	SHLQ   $2, R9              // C row stride in bytes
 	LEAQ   (SI)(R8*1), R10     // A row 1
 	LEAQ   (R10)(R8*1), R11    // A row 2
@@ -256,11 +258,28 @@ loop:
 	VBROADCASTSS (R12)(AX*1), Y13
 	VFMADD231PS  Y8, Y13, Y6
 	VFMADD231PS  Y9, Y13, Y7
-	ADDQ         $64, DI
+	ADDQ         BX, DI
 	ADDQ         $4, AX
 	DECQ         CX
 	JNZ          loop
 
+	MOVQ    add+56(FP), CX
+	TESTQ   CX, CX
+	JZ      store
+	MOVQ    DX, R13            // add the block to C: C + acc, rounded once
+	VADDPS  (R13), Y0, Y0
+	VADDPS  32(R13), Y1, Y1
+	ADDQ    R9, R13
+	VADDPS  (R13), Y2, Y2
+	VADDPS  32(R13), Y3, Y3
+	ADDQ    R9, R13
+	VADDPS  (R13), Y4, Y4
+	VADDPS  32(R13), Y5, Y5
+	ADDQ    R9, R13
+	VADDPS  (R13), Y6, Y6
+	VADDPS  32(R13), Y7, Y7
+
+store:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ    R9, DX

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Panel is the column width of a packed B matrix.
 const Panel = 16
 
@@ -48,25 +50,80 @@ type GemmScratch struct {
 // NewGemmScratch returns scratch for products with inner dimension k.
 func NewGemmScratch(k int) *GemmScratch { return &GemmScratch{a: make([]float32, 4*k)} }
 
+// KBlock returns the K block length of the float32 GEMM for a product with
+// n columns and inner dimension k: ONNX Runtime's MLAS SGEMM rule
+// (MLAS_SGEMM_STRIDEN = MLAS_SGEMM_STRIDEK = 128, traded against each other
+// for short K or narrow N). GemmPacked sums each output in the same order as
+// MLAS with this block length, so the engine and ONNX Runtime's im2col Conv
+// and GEMM agree to the bit on the same inputs.
+func KBlock(n, k int) int {
+	sn, sk := 128, 128
+	if n >= k {
+		for sk/2 >= k {
+			sn *= 2
+			sk /= 2
+		}
+	} else {
+		for sn > 16 && sn/2 >= n {
+			sk *= 2
+			sn /= 2
+		}
+	}
+	return sk
+}
+
 // GemmPacked computes rows [m0, m1) of C = A·B: A is M×K row-major (row
 // stride lda), B is packed by PackB, C is M×N (row stride ldc) and is
 // overwritten. With AVX2+FMA it runs a 4×16 outer-product kernel.
-func GemmPacked(m0, m1, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, s *GemmScratch) {
+//
+// The summation order of every output is fixed: K is cut into blocks of
+// kblock (kblock <= 0: one block); within a block the products are
+// accumulated with fused multiply-adds, k ascending, starting from zero;
+// the block sums are then added to the output one after another. That is
+// the order of ONNX Runtime's MLAS SGEMM kernels (with kblock = KBlock(N,
+// K)), and it does not depend on how rows are split between threads.
+func GemmPacked(m0, m1, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, kblock int, s *GemmScratch) {
 	if k == 0 {
 		for i := m0; i < m1; i++ {
 			clear(c[i*ldc : i*ldc+n])
 		}
 		return
 	}
-	panelBlocks(m0, m1, n, k, a, lda, bp, c, ldc, s.a, s.c[:], block4x16)
+	if kblock <= 0 {
+		kblock = k
+	}
+	panelBlocks(m0, m1, n, k, kblock, a, lda, bp, Panel*k, Panel, c, ldc, s.a, s.c[:], block4x16)
+}
+
+// GemmRows is GemmPacked for a B that is not packed: B is K×N row-major
+// with row stride ldb >= N rounded up to a multiple of 16, and the columns
+// between N and that bound must be readable (their products are computed
+// and dropped). It sums in the same order as GemmPacked. Convolutions use
+// it to multiply weights by an im2col matrix without repacking it.
+func GemmRows(m0, m1, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, kblock int, s *GemmScratch) {
+	if k == 0 {
+		for i := m0; i < m1; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	if ldb < (n+Panel-1)/Panel*Panel {
+		panic("kernels: GemmRows needs ldb >= N rounded up to 16")
+	}
+	if kblock <= 0 {
+		kblock = k
+	}
+	panelBlocks(m0, m1, n, k, kblock, a, lda, b, Panel, ldb, c, ldc, s.a, s.c[:], block4x16)
 }
 
 // panelBlocks walks C in blocks of 4 rows × one 16-column panel and calls
-// block for each; partial blocks at the bottom and right edges go through
-// the scratch memory sa (4×k) and sc (4×16). It serves the float32 and the
-// int8 packed GEMMs.
-func panelBlocks[TA, TB, TC any](m0, m1, n, k int, a []TA, lda int, bp []TB, c []TC, ldc int, sa []TA, sc []TC,
-	block func(k int, a []TA, lda int, panel []TB, c []TC, ldc int)) {
+// block for each K block of length kblock (add is false for the first,
+// which overwrites C, and true for the others, which add to it). Panel p of
+// B starts at bp[p·pstride] and has rows ldb apart. Partial blocks at the
+// bottom and right edges go through the scratch memory sa (4×k) and sc
+// (4×16). It serves the float32 and the int8 GEMMs.
+func panelBlocks[TA, TB, TC any](m0, m1, n, k, kblock int, a []TA, lda int, bp []TB, pstride, ldb int, c []TC, ldc int, sa []TA, sc []TC,
+	block func(k int, a []TA, lda int, panel []TB, ldb int, c []TC, ldc int, add bool)) {
 	var zero TA
 	for i := m0; i < m1; i += 4 {
 		rows := min(4, m1-i)
@@ -86,38 +143,60 @@ func panelBlocks[TA, TB, TC any](m0, m1, n, k int, a []TA, lda int, bp []TB, c [
 		}
 		for p := 0; p*Panel < n; p++ {
 			w := min(Panel, n-p*Panel)
-			panel := bp[p*Panel*k : (p+1)*Panel*k]
-			if rows == 4 && w == Panel {
-				block(k, ap, lda2, panel, c[i*ldc+p*Panel:], ldc)
-				continue
+			panel := bp[p*pstride : p*pstride+(k-1)*ldb+Panel]
+			dst, ldd := c[i*ldc+p*Panel:], ldc
+			if rows < 4 || w < Panel {
+				dst, ldd = sc, Panel
 			}
-			block(k, ap, lda2, panel, sc, Panel)
-			for r := 0; r < rows; r++ {
-				copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], sc[r*Panel:r*Panel+w])
+			for k0 := 0; k0 < k; k0 += kblock {
+				block(min(kblock, k-k0), ap[k0:], lda2, panel[k0*ldb:], ldb, dst, ldd, k0 > 0)
+			}
+			if rows < 4 || w < Panel {
+				for r := 0; r < rows; r++ {
+					copy(c[(i+r)*ldc+p*Panel:(i+r)*ldc+p*Panel+w], sc[r*Panel:r*Panel+w])
+				}
 			}
 		}
 	}
 }
 
-func block4x16(k int, a []float32, lda int, panel []float32, c []float32, ldc int) {
+// fma32 is a float32 fused multiply-add, a·b+c (computed in float64 and
+// rounded once more to float32, which agrees with a single rounding except
+// in rare double-rounding cases).
+func fma32(a, b, c float32) float32 {
+	return float32(math.FMA(float64(a), float64(b), float64(c)))
+}
+
+func block4x16(k int, a []float32, lda int, panel []float32, ldb int, c []float32, ldc int, add bool) {
 	if f32Impl != Generic {
 		_ = a[3*lda+k-1] // bounds: the kernel reads 4 rows of k values
-		_ = panel[Panel*k-1]
+		_ = panel[(k-1)*ldb+Panel-1]
 		_ = c[3*ldc+Panel-1]
-		sgemm4x16FMA(k, &a[0], lda, &panel[0], &c[0], ldc)
+		acc := 0
+		if add {
+			acc = 1
+		}
+		sgemm4x16FMA(k, &a[0], lda, &panel[0], ldb, &c[0], ldc, acc)
 		return
 	}
 	var acc [4][Panel]float32
 	for q := 0; q < k; q++ {
-		b := panel[q*Panel : (q+1)*Panel]
+		b := panel[q*ldb : q*ldb+Panel]
 		for r := 0; r < 4; r++ {
 			av := a[r*lda+q]
 			for j, bv := range b {
-				acc[r][j] += av * bv
+				acc[r][j] = fma32(av, bv, acc[r][j])
 			}
 		}
 	}
 	for r := 0; r < 4; r++ {
-		copy(c[r*ldc:r*ldc+Panel], acc[r][:])
+		cr := c[r*ldc : r*ldc+Panel]
+		if add {
+			for j := range cr {
+				cr[j] += acc[r][j]
+			}
+			continue
+		}
+		copy(cr, acc[r][:])
 	}
 }
