@@ -4,11 +4,14 @@
 # write+fsync/s and the raw virtio-blk read, each on XairrosX and on a Linux
 # guest (Debian's cloud kernel, the same Go workload, the same QEMU flags),
 # side by side in one run; prints one table of medians with the ratio
-# XairrosX/Linux. RUNS repetitions (default 3), SMP virtual CPUs (default 1);
-# extra arguments go to bench/ioguest (e.g. -only http,tcp -tcp-mib 128 -v).
+# XairrosX/Linux per vCPU count. RUNS repetitions (default 3); SMP the vCPU
+# counts, one table each (default "1"; e.g. SMP="1 2"); extra arguments go
+# to bench/ioguest (e.g. -only http,tcp -tcp-mib 128 -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps-kernel.sh
 bash scripts/deps-ext2.sh
 read -r pkg vmlinuz < <(bash bench/linuxguest/fetch-kernel.sh)
-go run ./bench/ioguest -vmlinuz "$vmlinuz" -kernel-name "$pkg" -runs "${RUNS:-3}" -smp "${SMP:-1}" "$@"
+for smp in ${SMP:-1}; do
+	go run ./bench/ioguest -vmlinuz "$vmlinuz" -kernel-name "$pkg" -runs "${RUNS:-3}" -smp "$smp" "$@"
+done

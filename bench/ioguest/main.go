@@ -65,15 +65,13 @@ func main() {
 // results gathers one OS's outcomes over the runs.
 type results struct {
 	vals []map[string]float64
-	errs map[string]string // BENCHERR lines, by key
-	fail map[string]error  // a measurement that failed as a whole, by its name
+	errs map[string]string  // BENCHERR lines, by key
+	fail map[string][]error // the failed runs of each measurement, by its name
 }
 
 func (r *results) add(bench string, vals map[string]float64, errs map[string]string, err error) {
 	if err != nil {
-		if r.fail[bench] == nil {
-			r.fail[bench] = err
-		}
+		r.fail[bench] = append(r.fail[bench], err)
 		fmt.Fprintln(os.Stderr, "ioguest:", err)
 		return
 	}
@@ -83,11 +81,9 @@ func (r *results) add(bench string, vals map[string]float64, errs map[string]str
 	}
 }
 
-// value returns the median of key over the runs, or why there is none.
+// value returns the median of key over the runs that measured it, or why
+// there is none.
 func (r *results) value(bench, key string) (float64, error) {
-	if err := r.fail[bench]; err != nil {
-		return 0, err
-	}
 	if e, ok := r.errs[key]; ok {
 		return 0, errors.New(e)
 	}
@@ -98,6 +94,9 @@ func (r *results) value(bench, key string) (float64, error) {
 		}
 	}
 	if len(vs) == 0 {
+		if f := r.fail[bench]; len(f) > 0 {
+			return 0, f[0]
+		}
 		return 0, fmt.Errorf("not measured")
 	}
 	return benchtab.Median(vs), nil
@@ -144,7 +143,7 @@ func run() error {
 
 	res := map[*side]*results{}
 	for _, s := range []*side{x, l} {
-		res[s] = &results{errs: map[string]string{}, fail: map[string]error{}}
+		res[s] = &results{errs: map[string]string{}, fail: map[string][]error{}}
 	}
 	began := time.Now()
 	for i := 0; i < *runs; i++ {
@@ -213,6 +212,13 @@ func run() error {
 	fmt.Printf("%s, TCG, -machine %s -cpu max -smp %d -m %dM, virtio-net-pci, virtio-blk-pci (cache=%s); Linux: -append %q\n\n",
 		strings.SplitN(string(qv), "\n", 2)[0], *machine, *smp, *memMiB, *diskCache, linuxCmd)
 	benchtab.Print([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "goal"}, rows)
+	for _, s := range []*side{x, l} {
+		for _, b := range []string{"http", "tcp", "disk", "raw"} {
+			if f := res[s].fail[b]; len(f) > 0 {
+				fmt.Printf("\n%s, %s: %d of %d runs failed (medians of the others); first: %v\n", s.name, b, len(f), *runs, f[0])
+			}
+		}
+	}
 	return nil
 }
 
