@@ -112,15 +112,20 @@ func loadModules(list string) error {
 	return nil
 }
 
-// options returns the xairrosx.NAME=VALUE words of the kernel command line
-// (before "--"), by NAME.
+// options returns the xairrosx.NAME=VALUE words of the kernel command line.
 func options() (map[string]string, error) {
 	b, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
 		return nil, err
 	}
+	return parseOptions(string(b)), nil
+}
+
+// parseOptions returns the xairrosx.NAME=VALUE words of a command line
+// (before "--"), by NAME; an option without "=" has the value "".
+func parseOptions(line string) map[string]string {
 	m := map[string]string{}
-	for _, w := range strings.Fields(string(b)) {
+	for _, w := range strings.Fields(line) {
 		if w == "--" {
 			break
 		}
@@ -129,7 +134,7 @@ func options() (map[string]string, error) {
 			m[k] = v
 		}
 	}
-	return m, nil
+	return m
 }
 
 // waitFor waits up to 10 s for path to appear (devices show up as their
