@@ -91,8 +91,10 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 }
 
 // TestVirtioNetToHost boots a guest with a virtio-net NIC on QEMU's user
-// network; through it (driver, net/link, gVisor, slirp) the guest reaches
-// an HTTP server and a TCP echo server on the host's loopback.
+// network and no address option: the network service gets 10.0.2.15 from
+// QEMU's DHCP server (net/dhcp) at the first socket call, and through the
+// NIC (driver, net/link, gVisor, slirp) the guest reaches an HTTP server
+// and a TCP echo server on the host's loopback.
 func TestVirtioNetToHost(t *testing.T) {
 	root, err := image.FindRoot()
 	if err != nil {
@@ -125,8 +127,10 @@ func TestVirtioNetToHost(t *testing.T) {
 	out, status := guest(t, root, "test/net/testdata/virtionet", []string{
 		"-device", "virtio-net-pci,netdev=n0", "-netdev", "user,id=n0",
 	}, port(httpLn), port(echoLn))
-	want := "http: 200 OK \"hello /hello from the host\" <nil>\n" +
-		"echo: 220000 bytes through the NIC, intact true, err <nil>, local 10.0.2.15\n"
+	want := "netsvc: DHCP 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 lease 86400s\n" +
+		"http: 200 OK \"hello /hello from the host\" <nil>\n" +
+		"echo: 220000 bytes through the NIC, intact true, err <nil>, local 10.0.2.15\n" +
+		"resolv.conf: \"# From the DHCP lease of 10.0.2.15/24 (XairrosX network service).\\nnameserver 10.0.2.3\\n\" <nil>\n"
 	if status != 0 || out != want {
 		t.Errorf("guest status %d, printed:\n%s\nwant:\n%s", status, out, want)
 	}

@@ -1,6 +1,7 @@
 // Command server serves HTTP on port 8080 until it has answered one request
 // to /stop, for the test that reaches it from the host through QEMU's user
-// network and a port forward.
+// network and a port forward. It first prints the name servers in
+// /etc/resolv.conf.
 package main
 
 import (
@@ -8,9 +9,21 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 )
 
 func main() {
+	// With xairrosx.ip=dhcp the network service has the lease before
+	// main runs, and has written the DNS servers for Go's resolver.
+	rc, err := os.ReadFile("/etc/resolv.conf")
+	for _, l := range strings.Split(string(rc), "\n") {
+		if strings.HasPrefix(l, "nameserver ") {
+			fmt.Println("resolv.conf before main:", l)
+		}
+	}
+	if err != nil {
+		fmt.Println("resolv.conf before main:", err)
+	}
 	ln, err := net.Listen("tcp", ":8080")
 	if err != nil {
 		fmt.Println("listen:", err)
