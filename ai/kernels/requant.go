@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Requantization is integer-only: y = zp + round(acc · M / 2^(31+S)) with a
 // positive Q31 multiplier M and shift S, rounding half away from zero; no
@@ -32,4 +35,67 @@ func Requantize(acc int32, mult int32, shift int) int32 {
 		return int32((p + half) >> s)
 	}
 	return -int32((-p + half) >> s)
+}
+
+// Requantize64 is Requantize for a 64-bit value, with a 128-bit product:
+// round(v · mult / 2^(31+shift)) half away from zero, saturated to int64.
+// 31+shift must be in [1, 126].
+func Requantize64(v int64, mult int32, shift int) int64 {
+	s := uint(31 + shift)
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = -u
+	}
+	hi, lo := bits.Mul64(u, uint64(mult))
+	// add 2^(s-1) to the 128-bit product, then shift right by s
+	var c uint64
+	if s-1 < 64 {
+		lo, c = bits.Add64(lo, 1<<(s-1), 0)
+		hi += c
+	} else {
+		hi += 1 << (s - 1 - 64)
+	}
+	var r uint64
+	switch {
+	case s < 64:
+		r = lo>>s | hi<<(64-s)
+		if hi>>s != 0 {
+			r = math.MaxInt64 // does not fit
+		}
+	case s == 64:
+		r = hi
+	default:
+		r = hi >> (s - 64)
+	}
+	if r > math.MaxInt64 {
+		r = math.MaxInt64
+	}
+	if neg {
+		return -int64(r)
+	}
+	return int64(r)
+}
+
+// DivRound returns n/d rounded half away from zero; d > 0.
+func DivRound(n, d int64) int64 {
+	if n >= 0 {
+		return (n + d/2) / d
+	}
+	return -((-n + d/2) / d)
+}
+
+// Isqrt returns floor(sqrt(v)) exactly, by Newton's iteration on integers.
+func Isqrt(v uint64) uint64 {
+	if v < 2 {
+		return v
+	}
+	x := uint64(1) << ((bits.Len64(v) + 1) / 2) // >= sqrt(v)
+	for {
+		y := (x + v/x) / 2
+		if y >= x {
+			return x
+		}
+		x = y
+	}
 }
