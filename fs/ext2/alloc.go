@@ -32,6 +32,9 @@ func (f *FS) groupBlocks(g uint32) uint32 {
 
 // groupInodes is the number of inodes of group g.
 func (f *FS) groupInodes(g uint32) uint32 {
+	if uint64(g)*uint64(f.inodesPerGrp) >= uint64(f.inodes) {
+		return 0
+	}
 	return min(f.inodesPerGrp, f.inodes-g*f.inodesPerGrp)
 }
 

@@ -135,20 +135,29 @@ func (f *FS) putEntry(b []byte, off, rec int, ino uint32, name string, typ uint8
 }
 
 // slot finds room for an entry called name in dir: the record to reuse
-// or split, or ok false when the directory must grow.
+// or split, or ok false when the directory must grow. It answers EEXIST
+// when dir already has name (the VFS never asks for that, but the check
+// costs nothing in the same scan).
 func (f *FS) slot(dir *inode, name string) (r record, ok bool, e syscall.Errno) {
 	need := recLen(len(name))
+	exists := false
 	e = f.scanDir(dir, func(x record) bool {
 		used := 0
 		if x.d.ino != 0 {
+			if x.d.name == name {
+				exists = true
+				return false
+			}
 			used = recLen(len(x.d.name))
 		}
-		if x.rec-used >= need {
+		if !ok && x.rec-used >= need {
 			r, ok = x, true
-			return false
 		}
 		return true
 	})
+	if e == 0 && exists {
+		e = syscall.EEXIST
+	}
 	return r, ok, e
 }
 
