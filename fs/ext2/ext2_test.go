@@ -265,8 +265,8 @@ func (m memDev) WriteAt(p []byte, off int64) (int, error) {
 	}
 	return copy(m[off:], p), nil
 }
-func (m memDev) Flush() error                             { return nil }
-func (m memDev) Size() int64                              { return int64(len(m)) }
+func (m memDev) Flush() error { return nil }
+func (m memDev) Size() int64  { return int64(len(m)) }
 
 func TestRefusesBadImages(t *testing.T) {
 	src := t.TempDir()
