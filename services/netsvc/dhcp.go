@@ -65,7 +65,7 @@ func AttachVirtioNetDHCP(bound time.Duration) (dhcp.Lease, error) {
 				c.Run(context.Background(), l, start, apply)
 			}
 		}()
-		return dhcp.Lease{}, fmt.Errorf("DHCP: no lease within %v (%v); the NIC %v is up without an address, still trying", bound, err, dev.MAC())
+		return dhcp.Lease{}, fmt.Errorf("netsvc: DHCP: no lease within %v (%v); the NIC %v is up without an address, still trying", bound, err, dev.MAC())
 	}
 	apply(l)
 	go c.Run(context.Background(), l, start, apply)

@@ -54,7 +54,7 @@ func attachFromOptions() {
 			return // no NIC, and none was asked for
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "netsvc:", err)
+			fmt.Fprintln(os.Stderr, err)
 		}
 	}
 }
