@@ -213,14 +213,7 @@ func (n *testNet) newClient(t *testing.T) *dhcp.Client {
 // does.
 func (n *testNet) apply(t *testing.T, l dhcp.Lease) {
 	t.Helper()
-	var a tcpip.AddressWithPrefix
-	var gw tcpip.Address
-	if l.Addr.IsValid() {
-		a = tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(l.Addr.Addr().As4()), PrefixLen: l.Addr.Bits()}
-	}
-	if g := l.Gateway(); g.IsValid() {
-		gw = tcpip.AddrFrom4(g.As4())
-	}
+	a, gw := l.Stack()
 	if err := n.client.SetAddress(n.clientNIC, a, gw); err != nil {
 		t.Fatal(err)
 	}

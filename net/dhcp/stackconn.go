@@ -70,3 +70,18 @@ func (c *StackConn) Recv(deadline time.Time) ([]byte, error) {
 
 // Close closes the endpoint.
 func (c *StackConn) Close() error { return c.c.Close() }
+
+// Stack returns the lease's address and default gateway as gVisor values
+// for net/stack's SetAddress: both zero for the zero Lease (no address),
+// the gateway zero when the lease names no router.
+func (l Lease) Stack() (tcpip.AddressWithPrefix, tcpip.Address) {
+	var a tcpip.AddressWithPrefix
+	var gw tcpip.Address
+	if l.Addr.IsValid() {
+		a = tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(l.Addr.Addr().As4()), PrefixLen: l.Addr.Bits()}
+	}
+	if g := l.Gateway(); g.IsValid() {
+		gw = tcpip.AddrFrom4(g.As4())
+	}
+	return a, gw
+}

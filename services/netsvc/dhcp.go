@@ -77,14 +77,7 @@ func AttachVirtioNetDHCP(bound time.Duration) (dhcp.Lease, error) {
 func applyLease(id tcpip.NICID, l dhcp.Lease) {
 	leaseMu.Lock()
 	defer leaseMu.Unlock()
-	var addr tcpip.AddressWithPrefix
-	var gw tcpip.Address
-	if l.Addr.IsValid() {
-		addr = tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(l.Addr.Addr().As4()), PrefixLen: l.Addr.Bits()}
-	}
-	if g := l.Gateway(); g.IsValid() {
-		gw = tcpip.AddrFrom4(g.As4())
-	}
+	addr, gw := l.Stack()
 	if err := Stack.SetAddress(id, addr, gw); err != nil {
 		fmt.Fprintf(os.Stderr, "netsvc: DHCP %v: %v\n", l, err)
 		return
