@@ -338,6 +338,7 @@ func (f *FS) largeFile(size int64) {
 	le := binary.LittleEndian
 	if size > math.MaxInt32 && le.Uint32(f.sb[100:])&roCompatLargeFile == 0 {
 		le.PutUint32(f.sb[100:], le.Uint32(f.sb[100:])|roCompatLargeFile)
+		f.sbDirty = true
 	}
 }
 

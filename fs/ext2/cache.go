@@ -44,6 +44,7 @@ type cache struct {
 	pendBlocks []uint32
 	pendInodes []*inode
 	groupsDirt bool
+	wbuf       []byte // where runs of blocks are joined for one write
 }
 
 func (c *cache) init(f *FS, limit int64) {
@@ -150,8 +151,10 @@ const maxCachedInodes = 4096
 // keeps the on-disk image consistent up to leaks after a cut at any
 // instant (see docs/ext2.md), flushing the device after each phase:
 //
-//  1. bitmaps, group descriptors, superblock, file data, and blocks
-//     allocated in this epoch (nothing on the device points to them);
+//  1. bitmaps, group descriptors, file data, and blocks allocated in
+//     this epoch (nothing on the device points to them); the superblock
+//     when a feature flag changed (its free counts are rebuilt by
+//     recovery, and written in phase 5 and at Unmount);
 //  2. inodes, and older indirect blocks;
 //  3. older directory blocks that gained entries;
 //  4. older directory blocks that only lost entries;
@@ -165,7 +168,7 @@ func (f *FS) checkpoint() error {
 	f.encodeGroups()
 	if err := f.phase(func(b uint32, cb *cblock) bool {
 		return cb.kind == kindBitmap || cb.kind == kindGroup || cb.kind == kindData || c.fresh[b]
-	}, true); err != nil {
+	}, f.sbDirty); err != nil {
 		return err
 	}
 	for _, in := range f.icach {
@@ -223,15 +226,18 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 	}
 	slices.Sort(list)
 	const maxRun = 256
-	buf := make([]byte, 0, maxRun*f.bs)
 	for i := 0; i < len(list); {
 		j := i + 1
 		for j < len(list) && list[j] == list[j-1]+1 && j-i < maxRun {
 			j++
 		}
-		buf = buf[:0]
-		for _, b := range list[i:j] {
-			buf = append(buf, f.c.m[b].b...)
+		buf := f.c.m[list[i]].b
+		if j-i > 1 {
+			buf = f.c.wbuf[:0]
+			for _, b := range list[i:j] {
+				buf = append(buf, f.c.m[b].b...)
+			}
+			f.c.wbuf = buf // reused: grows to the longest run once
 		}
 		if _, err := f.dev.WriteAt(buf, int64(list[i])*f.bs); err != nil {
 			return fmt.Errorf("ext2: writing blocks %d-%d: %w", list[i], list[j-1], err)
@@ -250,6 +256,7 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 		if err := f.writeSuper(); err != nil {
 			return err
 		}
+		f.sbDirty = false
 	}
 	if err := f.dev.Flush(); err != nil {
 		return fmt.Errorf("ext2: flush: %w", err)

@@ -122,6 +122,7 @@ type FS struct {
 	hugeFile       bool
 	sparseSuper    bool
 	sb             []byte // the primary superblock, 1024 bytes
+	sbDirty        bool   // a feature flag changed: write sb in the next checkpoint
 	recovered      bool
 
 	c     cache
