@@ -28,53 +28,16 @@ func QuantizeMultiplier(real float64) (mult int32, shift int) {
 // Requantize scales an int32 accumulator by mult·2^-(31+shift) with
 // rounding half away from zero. 31+shift must be in [1, 62].
 func Requantize(acc int32, mult int32, shift int) int32 {
-	s := uint(31 + shift)
-	p := int64(acc) * int64(mult)
-	half := int64(1) << (s - 1)
-	if p >= 0 {
-		return int32((p + half) >> s)
-	}
-	return -int32((-p + half) >> s)
+	return int32(RoundShift(int64(acc)*int64(mult), uint(31+shift)))
 }
 
-// Requantize64 is Requantize for a 64-bit value, with a 128-bit product:
-// round(v · mult / 2^(31+shift)) half away from zero, saturated to int64.
-// 31+shift must be in [1, 126].
-func Requantize64(v int64, mult int32, shift int) int64 {
-	s := uint(31 + shift)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = -u
-	}
-	hi, lo := bits.Mul64(u, uint64(mult))
-	// add 2^(s-1) to the 128-bit product, then shift right by s
-	var c uint64
-	if s-1 < 64 {
-		lo, c = bits.Add64(lo, 1<<(s-1), 0)
-		hi += c
-	} else {
-		hi += 1 << (s - 1 - 64)
-	}
-	var r uint64
-	switch {
-	case s < 64:
-		r = lo>>s | hi<<(64-s)
-		if hi>>s != 0 {
-			r = math.MaxInt64 // does not fit
-		}
-	case s == 64:
-		r = hi
-	default:
-		r = hi >> (s - 64)
-	}
-	if r > math.MaxInt64 {
-		r = math.MaxInt64
-	}
-	if neg {
-		return -int64(r)
-	}
-	return int64(r)
+// RoundShift returns p / 2^s rounded half away from zero, without
+// branches; s must be in [1, 62] and |p| below 2^63 − 2^(s−1).
+func RoundShift(p int64, s uint) int64 {
+	sign := p >> 63 // 0 or -1
+	a := (p ^ sign) - sign
+	r := (a + int64(1)<<(s-1)) >> s
+	return (r ^ sign) - sign
 }
 
 // DivRound returns n/d rounded half away from zero; d > 0.

@@ -315,25 +315,40 @@ func buildQGemm(b *Build) error {
 	panel := make([]int8, kernels.PackedLen8(ldk, n))
 	kernels.PackB8(panel, wpack, ldk, ldk, n)
 	gs := newScratch8(b, ldk)
+	// per-column multipliers, shifts (as 31+shift) and clamps
+	mults, shifts := make([]int64, n), make([]uint, n)
+	lo8 := int64(0)
+	for j := 0; j < n && !q.out32; j++ {
+		mm, sh, lo := q.channel(j)
+		mults[j], shifts[j], lo8 = int64(mm), uint(31+sh), int64(lo)
+	}
+	yzp := int64(q.yzp)
 	var y8 []uint8
 	var y32 []int32
 	var y7 []int8
 	rows := func(w, lo, hi int) {
 		kernels.GemmU8S8Packed(lo, hi, n, ldk, xpad, ldk, panel, acc, n, gs[w])
 		for i := lo; i < hi; i++ {
-			for j := 0; j < n; j++ {
-				a := acc[i*n+j] + bias[j]
-				switch {
-				case q.out32:
-					y32[i*n+j] = a
-				case q.scaled:
-					mult, shift, _ := q.channel(j)
-					y32[i*n+j] = kernels.Requantize(a, mult, shift)
-				case q.int7:
-					mult, shift, _ := q.channel(j)
-					y7[i*n+j] = int8(min(max(kernels.Requantize(a, mult, shift), kernels.MinWeight), kernels.MaxWeight))
-				default:
-					y8[i*n+j] = q.requant(a, j)
+			ar := acc[i*n : (i+1)*n]
+			switch {
+			case q.out32:
+				for j, a := range ar {
+					y32[i*n+j] = a + bias[j]
+				}
+			case q.scaled:
+				out := y32[i*n : (i+1)*n]
+				for j, a := range ar {
+					out[j] = int32(kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]))
+				}
+			case q.int7:
+				out := y7[i*n : (i+1)*n]
+				for j, a := range ar {
+					out[j] = int8(min(max(kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]), kernels.MinWeight), kernels.MaxWeight))
+				}
+			default:
+				out := y8[i*n : (i+1)*n]
+				for j, a := range ar {
+					out[j] = uint8(min(max(yzp+kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]), lo8), 255))
 				}
 			}
 		}

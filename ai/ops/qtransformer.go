@@ -62,10 +62,13 @@ func buildQRescale(b *Build) error {
 // buildQLayerNorm normalizes the last axis (C values) of an int32 x:
 //
 //	μ = round(Σx / C), d = x − μ, r = isqrt(C·Σd² + C²·epsilon)   (= C·σ)
-//	y = clamp(y_zero_point + B[c] + round(d·C·G[c] / (r·2^frac)), 0, 255)
+//	R = round(2^48 / r), u = round(d·R / 2^24)                    (≈ d/r·2^24)
+//	y = clamp(y_zero_point + B[c] + round(u·C·G[c] / 2^(24+frac)), 0, 255)
 //
-// with int32 G (γ/s_y·2^frac) and B (β/s_y) and int64 intermediates; the
-// input scale cancels out, except in epsilon (given in squared input units).
+// with int32 G (γ/s_y·2^frac) and B (β/s_y) and int64 intermediates (one
+// division per row); the input scale cancels out, except in epsilon
+// (given in squared input units). Inputs are clamped to ±2^20; with
+// C <= 1024, |G| <= 2^24 and epsilon <= 2^30 nothing overflows.
 func buildQLayerNorm(b *Build) error {
 	if err := b.need(3, 3, tensor.Int32); err != nil {
 		return err
@@ -86,12 +89,18 @@ func buildQLayerNorm(b *Build) error {
 	eps := b.Int("epsilon", 0)
 	frac := b.Int("frac", 16)
 	zp := int64(b.Int("y_zero_point", 0))
-	if eps < 0 || eps > 1<<40 || frac < 0 || frac > 24 || zp < 0 || zp > 255 || c < 1 || c > 1<<16 {
+	if eps < 0 || eps > 1<<30 || frac < 0 || frac > 24 || zp < 0 || zp > 255 || c < 1 || c > 1024 {
 		return b.Errorf("epsilon %d, frac %d, y_zero_point %d or width %d out of range", eps, frac, zp, c)
+	}
+	for i := range g {
+		if g[i] < -1<<24 || g[i] > 1<<24 {
+			return b.Errorf("scale G[%d] = %d outside ±2^24", i, g[i])
+		}
 	}
 	b.Out = []Value{{DType: tensor.Uint8, Shape: clone(x.Shape)}}
 	rows := tensor.NumElements(x.Shape) / c
 	cc := int64(c)
+	shiftY := uint(24 + frac)
 	var xs []int32
 	var ys []uint8
 	run := func(_, lo, hi int) {
@@ -99,20 +108,21 @@ func buildQLayerNorm(b *Build) error {
 			row, out := xs[r*c:(r+1)*c], ys[r*c:(r+1)*c]
 			var sum int64
 			for _, v := range row {
-				sum += int64(v)
+				sum += min(max(int64(v), -1<<20), 1<<20)
 			}
 			mu := kernels.DivRound(sum, cc)
 			var ss uint64
 			for _, v := range row {
-				d := int64(v) - mu
+				d := min(max(int64(v), -1<<20), 1<<20) - mu
 				ss += uint64(d * d)
 			}
-			den := int64(kernels.Isqrt(uint64(cc)*ss+uint64(cc*cc*eps))) << frac
-			if den == 0 {
-				den = 1
-			}
+			rr := int64(kernels.Isqrt(uint64(cc)*ss + uint64(cc*cc*eps)))
+			inv := kernels.DivRound(1<<48, max(rr, 1))
+			gg, bs := g[:len(row)], bb[:len(row)]
 			for i, v := range row {
-				q := zp + int64(bb[i]) + kernels.DivRound((int64(v)-mu)*cc*int64(g[i]), den)
+				d := min(max(int64(v), -1<<20), 1<<20) - mu
+				u := kernels.RoundShift(d*inv, 24)
+				q := zp + int64(bs[i]) + kernels.RoundShift(u*cc*int64(gg[i]), shiftY)
 				out[i] = uint8(min(max(q, 0), 255))
 			}
 		}
@@ -126,36 +136,38 @@ func buildQLayerNorm(b *Build) error {
 
 // buildQGelu applies I-BERT's i-GELU to an int32 x (real value x·S): with
 // the erf argument's scale S' = S/√2, clip = floor(1.769/S') and
-// one = round(1/(0.2888·S'²)), both attributes,
+// one = round(1/(0.2888·S'²)), both attributes, and x first clamped to
+// ±2^20,
 //
 //	t = min(|x|, clip) − clip,  E = sign(x)·(one − t²)   (erf ≈ E·0.2888·S'²)
-//	y = clamp(y_zero_point + Requantize64(x·(one + E), multiplier, shift), 0, 255)
+//	y = clamp(y_zero_point + round(x·(one + E)·M / 2^(15+S)), 0, 255)
+//
+// with a Q15 multiplier M in [2^14, 2^15) and shift S: all of it fits in
+// int64 (clip <= 2^20, one <= 2^26).
 func buildQGelu(b *Build) error {
 	if err := b.need(1, 1, tensor.Int32); err != nil {
 		return err
 	}
 	clip, one := b.Int("clip", 0), b.Int("one", 0)
 	zp := int64(b.Int("y_zero_point", 0))
-	if clip <= 0 || clip > 1<<24 || one <= 0 || one > 1<<40 || zp < 0 || zp > 255 {
-		return b.Errorf("clip %d, one %d or y_zero_point %d out of range", clip, one, zp)
+	mult, shift := b.Int("multiplier", 0), b.Int("shift", 0)
+	if clip <= 0 || clip > 1<<20 || one <= 0 || one > 1<<26 || zp < 0 || zp > 255 ||
+		mult < 1<<14 || mult >= 1<<15 || shift < -14 || shift > 47 {
+		return b.Errorf("clip %d, one %d, y_zero_point %d or multiplier %d / shift %d out of range", clip, one, zp, mult, shift)
 	}
-	mult, shift, err := requantAttrs(b, "multiplier", "shift")
-	if err != nil {
-		return err
-	}
+	s := uint(15 + shift)
 	b.Out = []Value{{DType: tensor.Uint8, Shape: clone(b.In[0].Shape)}}
 	n := tensor.NumElements(b.In[0].Shape)
 	var xs []int32
 	var ys []uint8
 	run := func(_, lo, hi int) {
 		for i, v := range xs[lo:hi] {
-			x := int64(v)
-			t := min(max(x, -x), clip) - clip
+			x := min(max(int64(v), -1<<20), 1<<20)
+			sign := x >> 63
+			t := min((x^sign)-sign, clip) - clip
 			e := one - t*t
-			if x < 0 {
-				e = -e
-			}
-			q := zp + kernels.Requantize64(x*(one+e), mult, shift)
+			e = (e ^ sign) - sign
+			q := zp + kernels.RoundShift(x*(one+e)*mult, s)
 			ys[lo+i] = uint8(min(max(q, 0), 255))
 		}
 	}
@@ -173,6 +185,9 @@ const (
 	expLn2    = 709     // floor(ln2 · 2^10)
 	expB      = 1385    // floor(1.353 · 2^10)
 	expC      = 1006157 // floor(0.344 / 0.3585 · 2^20)
+	// expRecip is ceil(2^32/709): (n·expRecip)>>32 = floor(n/709) for
+	// 0 <= n < 709·64, the range where e can be nonzero
+	expRecip = 6057782
 )
 
 // buildQAttention is multi-head self-attention on Q (uint8, q_zero_point),
@@ -180,7 +195,8 @@ const (
 //
 //	a = (Q_h − zq)·K_hᵀ (int32), s = Requantize(a, score_multiplier, score_shift)
 //	(units 2^-10), per row: x = s − max(s), z = floor(−x/709), p = x + 709·z,
-//	e = ((p + 1385)² + 1006157) >> z, P = round(255·e / Σe) (uint8),
+//	e = ((p + 1385)² + 1006157) >> z (0 when z >= 64), R = floor(255·2^32 / Σe),
+//	P = min((e·R + 2^31) >> 32, 255) (uint8, scale 1/255),
 //	ctx = P·V_h (int32), y = clamp(y_zero_point + Requantize(ctx, multiplier, shift), 0, 255)
 //
 // and the heads are concatenated back into [B, S, W].
@@ -280,19 +296,20 @@ func buildQAttention(b *Build) error {
 				}
 				var total int64
 				for j, v := range row {
-					x := int64(v) - int64(mx) // <= 0
-					z := -x / expLn2
-					p := x + expLn2*z
+					nx := int64(mx) - int64(v) // = −x >= 0
 					e := int64(0)
-					if z < 63 {
+					if nx < expLn2*64 {
+						z := (nx * expRecip) >> 32 // = floor(nx/709) in this range
+						p := expLn2*z - nx
 						e = ((p+expB)*(p+expB) + expC) >> z
 					}
 					t.e[j] = e
 					total += e
 				}
+				r := (255 << 32) / total
 				pr := t.probs[i*lds : i*lds+s]
 				for j, e := range t.e[:s] {
-					pr[j] = uint8(min((2*255*e+total)/(2*total), 255))
+					pr[j] = uint8(min((e*r+1<<31)>>32, 255))
 				}
 			}
 			kernels.GemmU8S8Packed(0, s, d, lds, t.probs, lds, t.vp, t.ctx, d, t.gemm)

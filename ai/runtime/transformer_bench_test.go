@@ -1,6 +1,9 @@
 package runtime_test
 
 import (
+	"os"
+
+	"github.com/xairrosx/xairrosx/ai/onnx"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/ai/internal/testmodels"
@@ -43,6 +46,27 @@ func BenchmarkTransformerDynamicInt8Batch1(b *testing.B) {
 	if _, err := p.Run(transformerInput(1, 1)); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Exec()
+	}
+}
+
+func BenchmarkTransformerInt8Batch1(b *testing.B) {
+	raw, err := os.ReadFile(testmodels.TransformerInt8())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := onnx.Load(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := xrt.Compile(m, xrt.Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.Exec()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
