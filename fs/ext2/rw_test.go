@@ -7,11 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/xairrosx/xairrosx/fs/vfs"
 )
@@ -289,5 +287,102 @@ func TestWriteTree(t *testing.T) {
 	}
 }
 
-var _ = path.Join
-var _ = time.Now
+
+// TestModifyMkfsTree changes a tree that mkfs.ext2 -d wrote (hash-indexed
+// directory, files through the triple-indirect block, links): it adds,
+// removes and renames entries of the large directory, frees the sparse
+// triple-indirect file and shrinks the double-indirect one; e2fsck must
+// find the result clean, and a remount must read it back. Revision 0
+// images (no filetype feature) are covered too.
+func TestModifyMkfsTree(t *testing.T) {
+	for _, c := range []struct {
+		bs    int
+		extra []string
+	}{{1024, nil}, {4096, nil}, {1024, []string{"-r", "0"}}} {
+		t.Run(fmt.Sprint(c.bs, c.extra), func(t *testing.T) {
+			src := buildTree(t, c.bs)
+			img := mkfs(t, src, c.bs, c.extra...)
+			if c.extra == nil {
+				// e2fsck -D gives the large directory a hash index.
+				out, err := exec.Command(tool(t, "e2fsck"), "-fyD", img).CombinedOutput()
+				if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
+					t.Fatalf("e2fsck -fyD: %v\n%s", err, out)
+				}
+				if st := debugfs(t, img, "stat /many"); !strings.Contains(st, "Flags: 0x1000") {
+					t.Fatalf("/many has no hash index:\n%s", st)
+				}
+			}
+			m := openRW(t, img, nil)
+			for i := range 150 {
+				name := fmt.Sprintf("/mnt/many/file-with-a-longish-name-%03d", i)
+				switch i % 5 {
+				case 0:
+					m.ok("unlink", m.v.Unlinkat(vfs.AtFDCWD, name, 0))
+				case 1:
+					m.ok("rename", m.v.Renameat(vfs.AtFDCWD, name, vfs.AtFDCWD, fmt.Sprintf("/mnt/many/r%d", i)))
+				}
+			}
+			for i := range 60 {
+				m.write(fmt.Sprintf("many/added-%d", i), 0, []byte(fmt.Sprint(i)))
+			}
+			m.ok("unlink", m.v.Unlinkat(vfs.AtFDCWD, "/mnt/sparse", 0))
+			m.ok("truncate", m.v.Truncate("/mnt/a/double", int64(c.bs)*13))
+			m.ok("unlink", m.v.Unlinkat(vfs.AtFDCWD, "/mnt/a/hardlink", 0))
+			m.unmount()
+			m = openRW(t, img, nil)
+			ents, err := fs.ReadDir(vfs.IOFS(m.v, "/mnt"), "many")
+			if err != nil || len(ents) != 150-30+60 {
+				t.Fatalf("many: %d entries, %v", len(ents), err)
+			}
+			for i := range 60 {
+				if got := m.read(fmt.Sprintf("many/added-%d", i), 0, 10); string(got) != fmt.Sprint(i) {
+					t.Fatalf("added-%d = %q", i, got)
+				}
+			}
+			if got := m.read("many/r6", 0, 100); len(got) != 6 {
+				t.Fatalf("many/r6: %d bytes, want 6", len(got))
+			}
+			want, err := os.ReadFile(src + "/a/double")
+			must(t, err)
+			if got := m.read("a/double", 0, len(want)); !bytes.Equal(got, want[:13*c.bs]) {
+				t.Fatalf("a/double after truncate: %d bytes", len(got))
+			}
+			var st syscall.Stat_t
+			m.ok("stat", m.v.Fstatat(vfs.AtFDCWD, "/mnt/small.txt", &st, 0))
+			if st.Nlink != 1 {
+				t.Fatalf("small.txt nlink %d after removing its hard link", st.Nlink)
+			}
+			m.unmount()
+		})
+	}
+}
+
+// TestFileSizeLimit: the last byte the block pointers address can be
+// written (through the triple-indirect block); one more is EFBIG.
+func TestFileSizeLimit(t *testing.T) {
+	img := newImage(t, 1024, "4M")
+	m := openRW(t, img, nil)
+	limit := m.e.maxSize()
+	if p := int64(256); limit != (12+p+p*p+p*p*p)*1024 {
+		t.Fatalf("max size %d with 1 KiB blocks", limit)
+	}
+	h, e := m.v.Openat(vfs.AtFDCWD, "/mnt/big", syscall.O_CREAT|syscall.O_RDWR, 0o644)
+	m.ok("open", e)
+	if n, e := m.v.Pwrite(h, []byte("z"), limit-1); n != 1 || e != 0 {
+		t.Fatalf("write of the last byte: %d, %v", n, e)
+	}
+	if _, e := m.v.Pwrite(h, []byte("z"), limit); e != syscall.EFBIG {
+		t.Fatalf("write past the limit: %v, want EFBIG", e)
+	}
+	if e := m.v.Ftruncate(h, limit+1); e != syscall.EFBIG {
+		t.Fatalf("truncate past the limit: %v, want EFBIG", e)
+	}
+	m.ok("close", m.v.Close(h))
+	if got := m.read("big", limit-1, 10); string(got) != "z" {
+		t.Fatalf("last byte reads %q", got)
+	}
+	m.unmount()
+	if st := debugfs(t, img, "stat /big"); !strings.Contains(st, "Size: 17247252480") {
+		t.Fatalf("debugfs stat /big:\n%s", st)
+	}
+}
