@@ -287,7 +287,6 @@ func TestWriteTree(t *testing.T) {
 	}
 }
 
-
 // TestModifyMkfsTree changes a tree that mkfs.ext2 -d wrote (hash-indexed
 // directory, files through the triple-indirect block, links): it adds,
 // removes and renames entries of the large directory, frees the sparse
