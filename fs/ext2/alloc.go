@@ -58,7 +58,11 @@ func (f *FS) ensureFree(blocks, inodes int) syscall.Errno {
 }
 
 // allocBlock allocates a block near goal and marks it fresh; k is what
-// it will hold. The caller has checked free space with ensureFree.
+// it will hold. The caller has checked free space with ensureFree. The
+// goal block itself is taken when free; otherwise the first free run of
+// spreadRun blocks after it, so that files growing side by side get
+// extents of their own instead of alternating blocks; otherwise the first
+// free block.
 func (f *FS) allocBlock(goal uint32, k kind) (uint32, syscall.Errno) {
 	if f.freeBlocks == 0 {
 		return 0, syscall.ENOSPC
@@ -66,48 +70,79 @@ func (f *FS) allocBlock(goal uint32, k kind) (uint32, syscall.Errno) {
 	if goal < f.firstData || goal >= f.blocks {
 		goal = f.firstData
 	}
+	g, bit := (goal-f.firstData)/f.blocksPerGroup, (goal-f.firstData)%f.blocksPerGroup
+	bm, e := f.bitmap(f.groups[g].blockBitmap)
+	if e != 0 {
+		return 0, e
+	}
+	b, ok := goal, !testBit(bm.b, bit)
+	for _, run := range []uint32{spreadRun, 1} {
+		if ok {
+			break
+		}
+		if b, ok, e = f.findFree(goal, run); e != 0 {
+			return 0, e
+		}
+	}
+	if !ok {
+		return 0, syscall.ENOSPC
+	}
+	g, bit = (b-f.firstData)/f.blocksPerGroup, (b-f.firstData)%f.blocksPerGroup
+	if bm, e = f.bitmap(f.groups[g].blockBitmap); e != 0 {
+		return 0, e
+	}
+	setBit(bm.b, bit)
+	f.dirty(bm)
+	f.groups[g].freeBlocks--
+	f.freeBlocks--
+	f.c.groupsDirt = true
+	f.c.fresh[b] = true
+	f.forget(b)
+	cb := f.overwrite(b, k)
+	cb.kind = k
+	return b, 0
+}
+
+// spreadRun is the free run a file moves to when its goal block is taken.
+const spreadRun = 16
+
+// findFree finds the first block at or after goal (wrapping around the
+// groups) that starts run free blocks inside its group.
+func (f *FS) findFree(goal, run uint32) (uint32, bool, syscall.Errno) {
 	ng := uint32(len(f.groups))
 	g0 := (goal - f.firstData) / f.blocksPerGroup
 	for i := uint32(0); i <= ng; i++ {
 		g := (g0 + i) % ng
-		gr := &f.groups[g]
-		if gr.freeBlocks == 0 {
+		gr := f.groups[g]
+		if gr.freeBlocks < run {
 			continue
 		}
 		bm, e := f.bitmap(gr.blockBitmap)
 		if e != 0 {
-			return 0, e
+			return 0, false, e
 		}
 		start := uint32(0)
 		if i == 0 {
 			start = (goal - f.firstData) % f.blocksPerGroup
 		}
 		n := f.groupBlocks(g)
+		free := uint32(0)
 		for bit := start; bit < n; bit++ {
-			if bit%8 == 0 && bit+8 <= n && bm.b[bit/8] == 0xff {
+			if free == 0 && bit%8 == 0 && bit+8 <= n && bm.b[bit/8] == 0xff {
 				bit += 7
 				continue
 			}
 			if testBit(bm.b, bit) {
+				free = 0
 				continue
 			}
-			b := f.firstData + g*f.blocksPerGroup + bit
-			if b >= f.blocks {
-				break
+			free++
+			if free == run {
+				return f.firstData + g*f.blocksPerGroup + bit + 1 - run, true, 0
 			}
-			setBit(bm.b, bit)
-			f.dirty(bm)
-			gr.freeBlocks--
-			f.freeBlocks--
-			f.c.groupsDirt = true
-			f.c.fresh[b] = true
-			f.forget(b)
-			cb := f.overwrite(b, k)
-			cb.kind = k
-			return b, 0
 		}
 	}
-	return 0, syscall.ENOSPC
+	return 0, false, 0
 }
 
 // freeBlock schedules block b to be freed at the next checkpoint, after

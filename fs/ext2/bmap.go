@@ -112,11 +112,20 @@ func (f *FS) bmapAlloc(in *inode, lb int64, k kind) (b uint32, fresh bool, e sys
 		return 0, false, e
 	}
 	idx, depth, _ := f.path(lb)
+	if lb > 0 {
+		// Like Linux: the goal is the block after the previous one.
+		if prev, e := f.bmap(in, lb-1); e == 0 && prev != 0 {
+			in.goal = prev + 1
+		}
+	}
 	alloc := func(k kind) (uint32, syscall.Errno) {
 		goal := in.goal
 		if goal == 0 {
+			// A file's first block: in its inode's group, at one of 16
+			// starting points chosen by the inode number (Linux colours
+			// by process), so files written side by side start apart.
 			g := (in.ino - 1) / f.inodesPerGrp
-			goal = f.groups[g].inodeTable + uint32(f.tableBlocks())
+			goal = f.firstData + g*f.blocksPerGroup + in.ino%16*(f.blocksPerGroup/16)
 		}
 		nb, e := f.allocBlock(goal, k)
 		if e == 0 {

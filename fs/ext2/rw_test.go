@@ -34,6 +34,8 @@ func fsck(t testing.TB, img string) {
 	if err != nil {
 		t.Fatalf("e2fsck -fn: %v\n%s", err, out)
 	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	t.Logf("e2fsck: %s", lines[len(lines)-1])
 }
 
 // debugfs runs one debugfs request on img and returns its output.
@@ -384,4 +386,43 @@ func TestFileSizeLimit(t *testing.T) {
 	if st := debugfs(t, img, "stat /big"); !strings.Contains(st, "Size: 17247252480") {
 		t.Fatalf("debugfs stat /big:\n%s", st)
 	}
+}
+
+// TestContiguous: files appended side by side (as a database appends its
+// log and tables) get runs of blocks, not alternating blocks.
+func TestContiguous(t *testing.T) {
+	img := newImage(t, 1024, "16M")
+	m := openRW(t, img, nil)
+	var hs []vfs.Handle
+	for i := range 4 {
+		h, e := m.v.Openat(vfs.AtFDCWD, fmt.Sprintf("/mnt/f%d", i), syscall.O_CREAT|syscall.O_WRONLY|syscall.O_APPEND, 0o644)
+		m.ok("open", e)
+		hs = append(hs, h)
+	}
+	rec := make([]byte, 4096)
+	for range 100 {
+		for _, h := range hs {
+			_, e := m.v.Write(h, rec)
+			m.ok("write", e)
+		}
+	}
+	for i, h := range hs {
+		m.ok("close", m.v.Close(h))
+		n, e := m.e.Root().Lookup(fmt.Sprintf("f%d", i))
+		m.ok("lookup", e)
+		in, _ := m.e.iget(n.(*node).ino)
+		runs, prev := 0, uint32(0)
+		for lb := range int64(400) {
+			pb, e := m.e.bmap(in, lb)
+			m.ok("bmap", e)
+			if pb != prev+1 {
+				runs++
+			}
+			prev = pb
+		}
+		if runs > 400/spreadRun+4 {
+			t.Errorf("f%d: 400 blocks in %d runs", i, runs)
+		}
+	}
+	m.unmount()
 }
