@@ -173,13 +173,17 @@ func TestRecoveryRefuses(t *testing.T) {
 // nothing written before is damaged, e2fsck finds it clean, and removing
 // files makes room again.
 func TestENOSPC(t *testing.T) {
-	for _, bs := range []int{1024, 4096} {
-		t.Run(fmt.Sprint(bs), func(t *testing.T) {
-			img := newImage(t, bs, "1M", "-N", "64")
+	for _, c := range []struct {
+		bs, inodes, chunk int
+		out               string // what runs out
+	}{{1024, 256, 20000, "blocks"}, {4096, 256, 20000, "blocks"}, {1024, 32, 10, "inodes"}, {4096, 32, 10, "inodes"}} {
+		t.Run(fmt.Sprint(c.bs, c.out), func(t *testing.T) {
+			bs := c.bs
+			img := newImage(t, bs, "1M", "-N", fmt.Sprint(c.inodes))
 			m := openRW(t, img, nil)
 			keep := bytes.Repeat([]byte("keep"), 5000)
 			m.write("keep", 0, keep)
-			chunk := bytes.Repeat([]byte{0x5A}, 10000)
+			chunk := bytes.Repeat([]byte{0x5A}, c.chunk)
 			var full syscall.Errno
 			files := 0
 		fill:
@@ -190,7 +194,7 @@ func TestENOSPC(t *testing.T) {
 					break
 				}
 				files++
-				for {
+				for j := 0; j < 1000; j++ {
 					n, e := m.v.Write(h, chunk)
 					if e != 0 || n < len(chunk) {
 						m.v.Close(h)
@@ -199,16 +203,21 @@ func TestENOSPC(t *testing.T) {
 						}
 						continue fill
 					}
+					if c.out == "inodes" {
+						break
+					}
 				}
+				m.v.Close(h)
 			}
 			if full != syscall.ENOSPC {
 				t.Fatalf("creating on a full file system: %v, want ENOSPC", full)
 			}
 			var st syscall.Statfs_t
 			m.ok("statfs", m.v.Statfs("/mnt", &st))
-			if st.Bfree > 3 && st.Ffree > 0 {
-				t.Fatalf("not full: %d blocks and %d inodes free", st.Bfree, st.Ffree)
+			if c.out == "blocks" && st.Bfree > 3 || c.out == "inodes" && (st.Ffree > 0 || st.Bfree < 10) {
+				t.Fatalf("want %s to run out: %d blocks and %d inodes free", c.out, st.Bfree, st.Ffree)
 			}
+			t.Logf("full after %d files: %d blocks and %d inodes free", files, st.Bfree, st.Ffree)
 			if e := m.v.Mkdirat(vfs.AtFDCWD, "/mnt/newdir", 0o755); e != syscall.ENOSPC {
 				t.Fatalf("mkdir on a full file system: %v", e)
 			}
