@@ -95,8 +95,9 @@ func TestHostReachesGuestServer(t *testing.T) {
 	if r.err != nil || r.res.Status != 0 || !strings.Contains(out.String(), "served") {
 		t.Errorf("guest ended with %v, status %d:\n%s", r.err, r.res.Status, out.String())
 	}
-	// The lease and /etc/resolv.conf were there before main ran.
-	const lease = "netsvc: DHCP 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 lease 86400s\nresolv.conf before main: nameserver 10.0.2.3\nlistening\n"
+	// The lease and /etc/resolv.conf were there before main ran, and Go's
+	// resolver asked the DNS server of the lease.
+	const lease = "netsvc: DHCP 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 lease 86400s\nresolv.conf before main: nameserver 10.0.2.3\ndns: asked 10.0.2.3:53\nlistening\n"
 	if !strings.Contains(out.String(), lease) {
 		t.Errorf("guest output lacks %q:\n%s", lease, out.String())
 	}
