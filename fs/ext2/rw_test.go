@@ -135,7 +135,7 @@ func randBytes(rng *rand.Rand, n int) []byte {
 // checks it with e2fsck and debugfs after Unmount, and reads it back
 // after mounting again.
 func TestWriteTree(t *testing.T) {
-	for _, bs := range []int{1024, 4096} {
+	for _, bs := range []int{1024, 2048, 4096} {
 		t.Run(fmt.Sprint(bs), func(t *testing.T) {
 			img := newImage(t, bs, "32M")
 			rng := rand.New(rand.NewPCG(7, uint64(bs)))
