@@ -51,15 +51,15 @@ func dotU8S8VNNI(a *uint8, b *int8, k int) int32
 //go:noescape
 func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32)
 
-// sgemm4x16FMA writes to the 4×16 block at c (row stride ldc) the product
-// of four rows of A (at a, stride lda, k values each) with a panel of B:
+// sgemm6x16FMA writes to the 6×16 block at c (row stride ldc) the product
+// of six rows of A (at a, stride lda, k values each) with a panel of B:
 // k rows of 16 floats, ldb floats apart (16 when packed); k >= 1. It is an outer-product
 // kernel: per k, one broadcast of each A value and eight FMAs, so each
 // output is an FMA chain over k from zero. With add != 0 the block is added
 // to C (one rounding per element) instead of overwriting it.
 //
 //go:noescape
-func sgemm4x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func sgemm6x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
 
 // gemm8x4x16VNNI writes to the 4×16 int32 block at c (row stride ldc) the
 // products of four uint8 rows of A (at a, stride lda, 4·kq bytes each) with

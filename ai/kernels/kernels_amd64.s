@@ -218,21 +218,20 @@ loop:
 	VZEROUPPER
 	RET
 
-// func sgemm4x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-64
+// func sgemm6x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+TEXT ·sgemm6x16FMA(SB), NOSPLIT, $0-64
 	MOVQ   k+0(FP), CX
-	MOVQ   a+8(FP), SI
+	MOVQ   a+8(FP), SI         // A rows 0-2: (SI), (SI)(R8*1), (SI)(R8*2)
 	MOVQ   lda+16(FP), R8
 	SHLQ   $2, R8              // A row stride in bytes
+	LEAQ   (SI)(R8*2), R10
+	ADDQ   R8, R10             // A rows 3-5: (R10), (R10)(R8*1), (R10)(R8*2)
 	MOVQ   b+24(FP), DI        // panel: k rows of 16 floats
 	MOVQ   ldb+32(FP), BX
 	SHLQ   $2, BX              // B row stride in bytes
 	MOVQ   c+40(FP), DX
 	MOVQ   ldc+48(FP), R9
 	SHLQ   $2, R9              // C row stride in bytes
-	LEAQ   (SI)(R8*1), R10     // A row 1
-	LEAQ   (R10)(R8*1), R11    // A row 2
-	LEAQ   (R11)(R8*1), R12    // A row 3
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -241,31 +240,41 @@ TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-64
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	XORQ   AX, AX              // byte offset of column k in the A rows
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 
-loop:
-	VMOVUPS      (DI), Y8      // B[k][0:8]
-	VMOVUPS      32(DI), Y9    // B[k][8:16]
-	VBROADCASTSS (SI)(AX*1), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS (R10)(AX*1), Y11
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y9, Y11, Y3
-	VBROADCASTSS (R11)(AX*1), Y12
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VBROADCASTSS (R12)(AX*1), Y13
-	VFMADD231PS  Y8, Y13, Y6
-	VFMADD231PS  Y9, Y13, Y7
+loop6:
+	VMOVUPS      (DI), Y12     // B[k][0:8]
+	VMOVUPS      32(DI), Y13   // B[k][8:16]
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (R10)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R10)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         BX, DI
-	ADDQ         $4, AX
+	ADDQ         $4, SI
+	ADDQ         $4, R10
 	DECQ         CX
-	JNZ          loop
+	JNZ          loop6
 
 	MOVQ    add+56(FP), CX
 	TESTQ   CX, CX
-	JZ      store
+	JZ      store6
 	MOVQ    DX, R13            // add the block to C: C + acc, rounded once
 	VADDPS  (R13), Y0, Y0
 	VADDPS  32(R13), Y1, Y1
@@ -278,8 +287,14 @@ loop:
 	ADDQ    R9, R13
 	VADDPS  (R13), Y6, Y6
 	VADDPS  32(R13), Y7, Y7
+	ADDQ    R9, R13
+	VADDPS  (R13), Y8, Y8
+	VADDPS  32(R13), Y9, Y9
+	ADDQ    R9, R13
+	VADDPS  (R13), Y10, Y10
+	VADDPS  32(R13), Y11, Y11
 
-store:
+store6:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ    R9, DX
@@ -291,6 +306,12 @@ store:
 	ADDQ    R9, DX
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
 

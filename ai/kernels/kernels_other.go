@@ -13,6 +13,6 @@ func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { pan
 func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int) { panic("unreachable") }
 func erfAVX2(dst, src *float32, n int, c *[8]float32)                      { panic("unreachable") }
 func expAVX2(dst, src *float32, n int, c *[8]float32)                      { panic("unreachable") }
-func sgemm4x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {
+func sgemm6x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {
 	panic("unreachable")
 }

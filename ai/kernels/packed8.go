@@ -47,7 +47,7 @@ func GemmU8S8Packed(m0, m1, n, k int, a []uint8, lda int, bp []int8, c []int32, 
 	if k <= 0 || k%KAlign != 0 {
 		panic("kernels: GemmU8S8Packed needs K to be a positive multiple of KAlign")
 	}
-	panelBlocks(m0, m1, n, k, k, a, lda, bp, Panel*k, Panel, c, ldc, s.a, s.c[:], block8)
+	panelBlocks(4, m0, m1, n, k, k, a, lda, bp, Panel*k, Panel, c, ldc, s.a, s.c[:], block8)
 }
 
 func block8(k int, a []uint8, lda int, panel []int8, _ int, c []int32, ldc int, _ bool) { // packed, one K block

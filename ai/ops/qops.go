@@ -328,12 +328,14 @@ func buildQGemm(b *Build) error {
 	var y7 []int8
 	rows := func(w, lo, hi int) {
 		kernels.GemmU8S8Packed(lo, hi, n, ldk, xpad, ldk, panel, acc, n, gs[w])
+		bias, mults, shifts := bias[:n], mults[:n], shifts[:n] // bounds checks once
 		for i := lo; i < hi; i++ {
 			ar := acc[i*n : (i+1)*n]
 			switch {
 			case q.out32:
+				out := y32[i*n : (i+1)*n]
 				for j, a := range ar {
-					y32[i*n+j] = a + bias[j]
+					out[j] = a + bias[j]
 				}
 			case q.scaled:
 				out := y32[i*n : (i+1)*n]

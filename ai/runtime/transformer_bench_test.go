@@ -73,3 +73,23 @@ func BenchmarkTransformerInt8Batch1(b *testing.B) {
 		p.Exec()
 	}
 }
+
+func BenchmarkTransformerBatch64(b *testing.B) {
+	m, _, err := testmodels.LoadTransformer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := xrt.Compile(m, xrt.Options{Shapes: map[string][]int{"x": {64, 128, 256}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := p.Run(transformerInput(64, 1)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Exec()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N)/64, "ms/sequence")
+}
