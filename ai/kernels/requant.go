@@ -34,7 +34,7 @@ func Requantize(acc int32, mult int32, shift int) int32 {
 // RoundShift returns p / 2^s rounded half away from zero, without
 // branches; s must be in [1, 62] and |p| below 2^63 − 2^(s−1).
 func RoundShift(p int64, s uint) int64 {
-	s &= 63 // (s is in range; the mask spares the compiler's check for s >= 64)
+	s &= 63         // (s is in range; the mask spares the compiler's check for s >= 64)
 	sign := p >> 63 // 0 or -1
 	a := (p ^ sign) - sign
 	r := (a + int64(1)<<((s-1)&63)) >> s
