@@ -33,7 +33,8 @@ type Conn interface {
 	Send(b []byte, to netip.Addr) error
 	// Recv returns the next message received, or an error satisfying
 	// errors.Is(err, os.ErrDeadlineExceeded) when none arrives before
-	// deadline.
+	// deadline, or one satisfying errors.Is(err, net.ErrClosed) once the
+	// Conn is closed.
 	Recv(deadline time.Time) ([]byte, error)
 }
 
@@ -202,7 +203,8 @@ const requestTries = 4
 // the offered address until an ACK (done) or a NAK (start over) comes. It
 // returns the lease and the time its first DISCOVER was sent, from which
 // the lease's times count; it fails with ErrNoServer (wrapping the
-// context's error) when the context ends first.
+// context's error) when the context ends first, and with the Conn's error
+// if the Conn is closed.
 func (c *Client) Acquire(ctx context.Context) (Lease, time.Time, error) {
 	for {
 		l, start, err := c.acquireOnce(ctx)
@@ -215,6 +217,9 @@ func (c *Client) Acquire(ctx context.Context) (Lease, time.Time, error) {
 				cause = context.DeadlineExceeded // the context's timer is late
 			}
 			return Lease{}, time.Time{}, fmt.Errorf("%w: %w", ErrNoServer, cause)
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return Lease{}, time.Time{}, err // the Conn is gone: nothing to retry with
 		}
 		c.logf("%v; starting over", err)
 		// Do not hammer a server that keeps refusing.

@@ -489,3 +489,24 @@ func TestRenewRebindLose(t *testing.T) {
 		t.Errorf("NIC address %s after the new lease", got)
 	}
 }
+
+// TestClosedConn: a client whose Conn is closed gives up at once with
+// net.ErrClosed instead of retrying forever.
+func TestClosedConn(t *testing.T) {
+	n := newNet(t, nil, nil)
+	conn, err := dhcp.NewStackConn(n.client.Stack, n.clientNIC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &dhcp.Client{MAC: clientMAC, Conn: conn, Initial: 100 * time.Millisecond}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		conn.Close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, _, err := c.Acquire(ctx); !errors.Is(err, net.ErrClosed) || time.Since(start) > 5*time.Second {
+		t.Errorf("Acquire on a closed Conn: %v after %v", err, time.Since(start))
+	}
+}

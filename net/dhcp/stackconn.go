@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -22,9 +23,10 @@ import (
 // delivers 255.255.255.255 only to a NIC with an address whose subnet it is
 // the broadcast address of.
 type StackConn struct {
-	nic tcpip.NICID
-	c   *gonet.UDPConn
-	buf []byte
+	nic    tcpip.NICID
+	c      *gonet.UDPConn
+	buf    []byte
+	closed atomic.Bool
 }
 
 // NewStackConn opens the client's endpoint on NIC nic of s.
@@ -56,6 +58,9 @@ func (c *StackConn) Recv(deadline time.Time) ([]byte, error) {
 	}
 	for {
 		n, from, err := c.c.ReadFrom(c.buf)
+		if c.closed.Load() {
+			return nil, net.ErrClosed
+		}
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			return nil, os.ErrDeadlineExceeded
 		}
@@ -68,8 +73,11 @@ func (c *StackConn) Recv(deadline time.Time) ([]byte, error) {
 	}
 }
 
-// Close closes the endpoint.
-func (c *StackConn) Close() error { return c.c.Close() }
+// Close closes the endpoint; Recv then fails with net.ErrClosed.
+func (c *StackConn) Close() error {
+	c.closed.Store(true)
+	return c.c.Close()
+}
 
 // Stack returns the lease's address and default gateway as gVisor values
 // for net/stack's SetAddress: both zero for the zero Lease (no address),
