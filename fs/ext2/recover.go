@@ -120,7 +120,7 @@ func (r *recovery) walk() error {
 				}
 				if d.ino != target {
 					binary.LittleEndian.PutUint32(rec.cb.b[rec.off:], target)
-					f.dirty(rec.cb)
+					r.changed(in, rec.cb)
 				}
 				return true
 			case d.ino == 0:
@@ -130,12 +130,12 @@ func (r *recovery) walk() error {
 			st := r.reach[d.ino]
 			if e != 0 || d.ino < f.firstIno || c.mode == 0 || c.links == 0 || (c.isDir() && st != nil) {
 				binary.LittleEndian.PutUint32(rec.cb.b[rec.off:], 0) // an unused record
-				f.dirty(rec.cb)
+				r.changed(in, rec.cb)
 				return true
 			}
 			if t := fileType(c.mode); f.filetype && d.typ != t {
 				rec.cb.b[rec.off+7] = t
-				f.dirty(rec.cb)
+				r.changed(in, rec.cb)
 			}
 			if st == nil {
 				st = &reached{parent: ino}
@@ -161,6 +161,16 @@ func (r *recovery) walk() error {
 	return nil
 }
 
+// changed marks a directory block of dir as repaired; a hash index of the
+// directory would be stale, so its flag goes (as when ext2 writes).
+func (r *recovery) changed(dir *inode, cb *cblock) {
+	r.f.dirty(cb)
+	if dir.flags&flagIndex != 0 {
+		dir.flags &^= flagIndex
+		dir.dirty = true
+	}
+}
+
 // trimDir drops a directory's blocks past its size and cuts it at its
 // first hole (a cut between growing it and writing its inode).
 func (r *recovery) trimDir(in *inode) error {
@@ -180,6 +190,7 @@ func (r *recovery) trimDir(in *inode) error {
 			}
 			n = lb
 			in.size, in.dirty = lb*f.bs, true
+			in.flags &^= flagIndex
 		}
 	}
 	f.truncBlocks(in, n)
@@ -288,7 +299,7 @@ func (r *recovery) claimTree(b uint32, depth int, mark func(uint32) bool) error 
 	for i := int64(0); i < r.f.ptrsPerBlock(); i++ {
 		c := binary.LittleEndian.Uint32(cb.b[4*i:])
 		if !mark(c) {
-			return nil
+			continue // strict: the caller reports the error; loose: skip it
 		}
 		if c != 0 && depth > 1 {
 			if err := r.claimTree(c, depth-1, mark); err != nil {
