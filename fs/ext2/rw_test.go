@@ -426,3 +426,48 @@ func TestContiguous(t *testing.T) {
 	}
 	m.unmount()
 }
+
+// TestConcurrentSync: goroutines write through the VFS while another
+// calls Sync on the backend directly (as sync(2) does from outside the
+// VFS); run under -race this checks the locking.
+func TestConcurrentSync(t *testing.T) {
+	img := newImage(t, 1024, "8M")
+	m := openRW(t, img, nil)
+	done := make(chan bool)
+	for w := range 3 {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 30 {
+				p := fmt.Sprintf("/mnt/w%d-%d", w, i%5)
+				h, e := m.v.Openat(vfs.AtFDCWD, p, syscall.O_CREAT|syscall.O_RDWR, 0o644)
+				if e != 0 {
+					t.Error(e)
+					return
+				}
+				m.v.Pwrite(h, bytes.Repeat([]byte{byte(i)}, 3000), int64(i)*100)
+				if i%7 == 0 {
+					m.v.Fsync(h)
+				}
+				m.v.Close(h)
+				if i%5 == 4 {
+					m.v.Unlinkat(vfs.AtFDCWD, p, 0)
+				}
+			}
+		}()
+	}
+	go func() {
+		defer func() { done <- true }()
+		for range 20 {
+			if err := m.e.Sync(); err != nil {
+				t.Error(err)
+				return
+			}
+			var st syscall.Statfs_t
+			m.v.Statfs("/mnt", &st)
+		}
+	}()
+	for range 4 {
+		<-done
+	}
+	m.unmount()
+}
