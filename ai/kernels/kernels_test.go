@@ -322,3 +322,40 @@ func TestGemmPackedSummationOrder(t *testing.T) {
 		t.Errorf("KBlock(196, 200)=%d KBlock(784, 25)=%d KBlock(32, 1024)=%d, want 128, 32, 512", KBlock(196, 200), KBlock(784, 25), KBlock(32, 1024))
 	}
 }
+
+// TestRequantRowBitIdentical compares RequantRow's AVX2 routine with its
+// pure-Go loop and with Requantize, over random and extreme accumulators.
+func TestRequantRowBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const n = 77
+	mult, shift := make([]int32, n), make([]int, 0, n)
+	for j := 0; j < n; j++ {
+		mult[j] = 1<<30 + rng.Int31n(1<<30)
+		shift = append(shift, rng.Intn(50)-25)
+	}
+	tab := NewRequantTable(mult, shift)
+	acc, bias := make([]int32, n), make([]int32, n)
+	for round := 0; round < 200; round++ {
+		for j := range acc {
+			acc[j], bias[j] = rng.Int31()-1<<30, rng.Int31n(1<<20)-1<<19
+			if round < 3 {
+				acc[j], bias[j] = []int32{-1 << 31, 1<<31 - 1, 0}[round], 0
+			}
+		}
+		for _, clamp := range [][3]int32{{0, -1 << 31, 1<<31 - 1}, {118, 0, 255}, {0, MinWeight, MaxWeight}} {
+			var got [2][n]int32
+			for i, impl := range []Impl{Generic, AVX2} {
+				pf, pi := Use(Generic, impl)
+				RequantRow(got[i][:], acc, bias, tab, clamp[0], clamp[1], clamp[2])
+				Use(pf, pi)
+			}
+			for j := 0; j < n; j++ {
+				want := int32(int64(Requantize(acc[j]+bias[j], mult[j], shift[j])) + int64(clamp[0]))
+				want = min(max(want, clamp[1]), clamp[2])
+				if got[0][j] != got[1][j] || (round >= 3 && got[0][j] != want) {
+					t.Fatalf("round %d column %d: generic %d, avx2 %d, Requantize %d", round, j, got[0][j], got[1][j], want)
+				}
+			}
+		}
+	}
+}

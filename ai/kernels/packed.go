@@ -123,7 +123,7 @@ func GemmRows(m0, m1, n, k int, a []float32, lda int, b []float32, ldb int, c []
 // rowChunk is how many rows of A panelBlocks sweeps per panel of B: the
 // panel (k×16 values) stays in L1 and the chunk of A in L2 while B
 // streams through once per chunk.
-const rowChunk = 60
+const rowChunk = 48
 
 // panelBlocks walks C in blocks of mr rows × one 16-column panel and calls
 // block for each K block of length kblock (add is false for the first,

@@ -279,6 +279,8 @@ func buildQConv(b *Build) error {
 // "uint8" requantized per column (default), "int32" raw accumulators,
 // "int32s" requantized per column into int32 without clamping, or "int7"
 // requantized per column into int8 clamped to [-64, 63] (zero point 0).
+// Requantization is kernels.RequantRow: the rounded value is taken modulo
+// 2^32 before the zero point is added and the result clamped.
 func buildQGemm(b *Build) error {
 	if err := b.need(2, 3, tensor.Uint8); err != nil {
 		return err
@@ -315,21 +317,33 @@ func buildQGemm(b *Build) error {
 	panel := make([]int8, kernels.PackedLen8(ldk, n))
 	kernels.PackB8(panel, wpack, ldk, ldk, n)
 	gs := newScratch8(b, ldk)
-	// per-column multipliers, shifts (as 31+shift) and clamps
-	mults, shifts := make([]int64, n), make([]uint, n)
-	lo8 := int64(0)
-	for j := 0; j < n && !q.out32; j++ {
-		mm, sh, lo := q.channel(j)
-		mults[j], shifts[j], lo8 = int64(mm), uint(31+sh), int64(lo)
+	// per-column requantization (kernels.RequantRow) and the clamp of the
+	// output type
+	var tab *kernels.RequantTable
+	zp, lo, hi := q.yzp, int32(0), int32(255)
+	switch {
+	case q.out32:
+	case q.scaled:
+		lo, hi = -1<<31, 1<<31-1
+	case q.int7:
+		lo, hi = kernels.MinWeight, kernels.MaxWeight
+	default:
+		_, _, lo = q.channel(0)
 	}
-	yzp := int64(q.yzp)
+	if !q.out32 {
+		mults, shifts := make([]int32, n), make([]int, n)
+		for j := range mults {
+			mults[j], shifts[j], _ = q.channel(j)
+		}
+		tab = kernels.NewRequantTable(mults, shifts)
+	}
 	var y8 []uint8
 	var y32 []int32
 	var y7 []int8
-	rows := func(w, lo, hi int) {
-		kernels.GemmU8S8Packed(lo, hi, n, ldk, xpad, ldk, panel, acc, n, gs[w])
-		bias, mults, shifts := bias[:n], mults[:n], shifts[:n] // bounds checks once
-		for i := lo; i < hi; i++ {
+	rows := func(w, lo2, hi2 int) {
+		kernels.GemmU8S8Packed(lo2, hi2, n, ldk, xpad, ldk, panel, acc, n, gs[w])
+		bias := bias[:n]
+		for i := lo2; i < hi2; i++ {
 			ar := acc[i*n : (i+1)*n]
 			switch {
 			case q.out32:
@@ -338,19 +352,18 @@ func buildQGemm(b *Build) error {
 					out[j] = a + bias[j]
 				}
 			case q.scaled:
-				out := y32[i*n : (i+1)*n]
-				for j, a := range ar {
-					out[j] = int32(kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]))
-				}
+				kernels.RequantRow(y32[i*n:(i+1)*n], ar, bias, tab, zp, lo, hi)
 			case q.int7:
+				kernels.RequantRow(ar, ar, bias, tab, zp, lo, hi)
 				out := y7[i*n : (i+1)*n]
-				for j, a := range ar {
-					out[j] = int8(min(max(kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]), kernels.MinWeight), kernels.MaxWeight))
+				for j, v := range ar {
+					out[j] = int8(v)
 				}
 			default:
+				kernels.RequantRow(ar, ar, bias, tab, zp, lo, hi)
 				out := y8[i*n : (i+1)*n]
-				for j, a := range ar {
-					out[j] = uint8(min(max(yzp+kernels.RoundShift(int64(a+bias[j])*mults[j], shifts[j]), lo8), 255))
+				for j, v := range ar {
+					out[j] = uint8(v)
 				}
 			}
 		}
