@@ -55,7 +55,7 @@ func RequantRow(dst, acc, bias []int32, t *RequantTable, zp, lo, hi int32) {
 		sign := a >> 31
 		u := uint64(uint32((a ^ sign) - sign))
 		r := int32(uint32((u*uint64(t.mult[j]) + 1<<(t.s[j]-1)) >> t.s[j]))
-		v := (r^sign - sign) + zp
+		v := (r ^ sign - sign) + zp
 		dst[j] = min(max(v, lo), hi)
 	}
 }
