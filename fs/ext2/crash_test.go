@@ -114,19 +114,30 @@ func crashWorkload(t *testing.T, v *vfs.FS, d *recDev, rng *rand.Rand) (journal 
 			must("fsync dir", v.Fsync(dir))
 			marks = append(marks, synced{flushes: d.flushes, logLen: len(journal), version: len(versions) - 1})
 		}
-		// Unsynced churn in another directory.
-		name := fmt.Sprintf("/mnt/churn/f%d", rng.IntN(8))
-		switch rng.IntN(4) {
-		case 0:
-			v.Mkdirat(vfs.AtFDCWD, "/mnt/churn", 0o755)
-		case 1:
-			v.Unlinkat(vfs.AtFDCWD, name, 0)
-		case 2:
-			v.Truncate(name, int64(rng.IntN(20000)))
-		default:
-			if h, e := v.Openat(vfs.AtFDCWD, name, syscall.O_CREAT|syscall.O_WRONLY, 0o644); e == 0 {
-				v.Pwrite(h, randBytes(rng, rng.IntN(30000)), int64(rng.IntN(300000)))
-				v.Close(h)
+		// Unsynced churn in two other directories: files and
+		// directories created, grown, truncated, moved and removed.
+		for range 2 {
+			churn := func() string {
+				return fmt.Sprintf("/mnt/churn%d/%c%d", rng.IntN(2), "fd"[rng.IntN(2)], rng.IntN(6))
+			}
+			name := churn()
+			switch rng.IntN(7) {
+			case 0:
+				v.Mkdirat(vfs.AtFDCWD, fmt.Sprintf("/mnt/churn%d", rng.IntN(2)), 0o755)
+			case 1:
+				v.Unlinkat(vfs.AtFDCWD, name, 0)
+				v.Unlinkat(vfs.AtFDCWD, name, vfs.AtRemoveDir)
+			case 2:
+				v.Truncate(name, int64(rng.IntN(20000)))
+			case 3:
+				v.Mkdirat(vfs.AtFDCWD, name, 0o755)
+			case 4:
+				v.Renameat(vfs.AtFDCWD, name, vfs.AtFDCWD, churn())
+			default:
+				if h, e := v.Openat(vfs.AtFDCWD, name, syscall.O_CREAT|syscall.O_WRONLY, 0o644); e == 0 {
+					v.Pwrite(h, randBytes(rng, rng.IntN(30000)), int64(rng.IntN(300000)))
+					v.Close(h)
+				}
 			}
 		}
 	}
