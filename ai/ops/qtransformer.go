@@ -135,40 +135,66 @@ func buildQLayerNorm(b *Build) error {
 }
 
 // buildQGelu applies I-BERT's i-GELU to an int32 x (real value x·S): with
-// the erf argument's scale S' = S/√2, clip = floor(1.769/S') and
-// one = round(1/(0.2888·S'²)), both attributes, and x first clamped to
-// ±2^20,
+// the erf argument's scale S' = S/√2 and the attributes clip =
+// floor(1.769/S') and one = round(1/(0.2888·S'²)),
 //
-//	t = min(|x|, clip) − clip,  E = sign(x)·(one − t²)   (erf ≈ E·0.2888·S'²)
-//	y = clamp(y_zero_point + round(x·(one + E)·M / 2^(15+S)), 0, 255)
+//	x' = clamp(x, −2^15, 2^15), t = min(|x'|, clip) − clip,
+//	E = sign(x')·(one − t²)          (erf ≈ E·0.2888·S'², E = one − t² at x' = 0)
+//	W = (one + E) >> wshift          (≈ 1 + erf, W < 2^15)
+//	y = clamp(y_zero_point + round(x'·W·M / 2^(31+S)), 0, 255)
 //
-// with a Q15 multiplier M in [2^14, 2^15) and shift S: all of it fits in
-// int64 (clip <= 2^20, one <= 2^26).
+// the last line as kernels.RequantRow with the multiplier M and shift S.
+// Everything fits in int32 (clip <= 2^15, one <= 2^30, 2·one >> wshift < 2^15).
 func buildQGelu(b *Build) error {
 	if err := b.need(1, 1, tensor.Int32); err != nil {
 		return err
 	}
-	clip, one := b.Int("clip", 0), b.Int("one", 0)
-	zp := int64(b.Int("y_zero_point", 0))
-	mult, shift := b.Int("multiplier", 0), b.Int("shift", 0)
-	if clip <= 0 || clip > 1<<20 || one <= 0 || one > 1<<26 || zp < 0 || zp > 255 ||
-		mult < 1<<14 || mult >= 1<<15 || shift < -14 || shift > 47 {
-		return b.Errorf("clip %d, one %d, y_zero_point %d or multiplier %d / shift %d out of range", clip, one, zp, mult, shift)
+	clip, one, wshift := b.Int("clip", 0), b.Int("one", 0), b.Int("wshift", 0)
+	zp := int32(b.Int("y_zero_point", 0))
+	if clip <= 0 || clip > 1<<15 || one <= 0 || one > 1<<30 || wshift < 0 || wshift > 31 || (2*one)>>wshift >= 1<<15 || zp < 0 || zp > 255 {
+		return b.Errorf("clip %d, one %d, wshift %d or y_zero_point %d out of range", clip, one, wshift, zp)
 	}
-	s := uint(15 + shift)
+	mult, shift, err := requantAttrs(b, "multiplier", "shift")
+	if err != nil || shift > 31 {
+		return b.Errorf("multiplier/shift out of range")
+	}
 	b.Out = []Value{{DType: tensor.Uint8, Shape: clone(b.In[0].Shape)}}
 	n := tensor.NumElements(b.In[0].Shape)
+	const chunk = 256
+	ms, ss := make([]int32, chunk), make([]int, chunk)
+	for i := range ms {
+		ms[i], ss[i] = mult, shift
+	}
+	tab := kernels.NewRequantTable(ms, ss)
+	zero := make([]int32, chunk)
+	tmp := perWorker(b, func() []int32 { return make([]int32, chunk) })
+	c32, o32, ws := int32(clip), int32(one), uint(wshift)
 	var xs []int32
 	var ys []uint8
-	run := func(_, lo, hi int) {
-		for i, v := range xs[lo:hi] {
-			x := min(max(int64(v), -1<<20), 1<<20)
-			sign := x >> 63
-			t := min((x^sign)-sign, clip) - clip
-			e := one - t*t
-			e = (e ^ sign) - sign
-			q := zp + kernels.RoundShift(x*(one+e)*mult, s)
-			ys[lo+i] = uint8(min(max(q, 0), 255))
+	run := func(w, lo, hi int) {
+		t := tmp[w]
+		for c0 := lo; c0 < hi; c0 += chunk {
+			xc := xs[c0:min(c0+chunk, hi)]
+			a := t[:len(xc)]
+			for i, v := range xc {
+				x := min(max(v, -1<<15), 1<<15)
+				sign := x >> 31
+				d := min((x^sign)-sign, c32) - c32
+				e := o32 - d*d
+				e = (e ^ sign) - sign
+				a[i] = x * ((o32 + e) >> ws)
+			}
+			if len(a) == chunk {
+				kernels.RequantRow(a, a, zero, tab, zp, 0, 255)
+			} else {
+				for i, v := range a {
+					a[i] = min(max(kernels.Requantize(v, mult, shift)+zp, 0), 255)
+				}
+			}
+			out := ys[c0 : c0+len(a)]
+			for i, v := range a {
+				out[i] = uint8(v)
+			}
 		}
 	}
 	b.Run = func(in, out []*tensor.Tensor) {
@@ -261,6 +287,11 @@ func buildQAttention(b *Build) error {
 			vp: make([]int8, kernels.PackedLen8(lds, d)), ctx: make([]int32, s*d), e: make([]int64, s),
 			gemm: kernels.NewGemm8Scratch(max(ldd, lds))}
 	})
+	sms, sss := make([]int32, s), make([]int, s)
+	for j := range sms {
+		sms[j], sss[j] = sm, ss
+	}
+	scoreTab := kernels.NewRequantTable(sms, sss)
 	var qs []uint8
 	var ks, vs []int8
 	var ys []uint8
@@ -279,7 +310,7 @@ func buildQAttention(b *Build) error {
 					kr[j] = v
 					sum += int32(v)
 				}
-				t.colsum[i] = sum
+				t.colsum[i] = -zq * sum // the zero-point term of key i
 				for j, v := range vs[base+i*w : base+i*w+d] {
 					t.vt[j*lds+i] = min(max(v, kernels.MinWeight), kernels.MaxWeight)
 				}
@@ -289,10 +320,10 @@ func buildQAttention(b *Build) error {
 			kernels.GemmU8S8Packed(0, s, s, ldd, t.q, ldd, t.kp, t.acc, s, t.gemm)
 			for i := 0; i < s; i++ {
 				row := t.acc[i*s : (i+1)*s]
+				kernels.RequantRow(row, row, t.colsum, scoreTab, 0, -1<<31, 1<<31-1)
 				mx := int32(-1 << 31)
-				for j := range row {
-					row[j] = kernels.Requantize(row[j]-zq*t.colsum[j], sm, ss)
-					mx = max(mx, row[j])
+				for _, v := range row {
+					mx = max(mx, v)
 				}
 				var total int64
 				for j, v := range row {

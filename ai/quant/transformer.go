@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand"
 	"strconv"
 
@@ -345,7 +346,7 @@ func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (
 				if half == nil || mul.Inputs[0] != v && mul.Inputs[1] != v {
 					return nil, fmt.Errorf("quant: %s: expected the Erf form of GELU", div.Describe())
 				}
-				sg := math.Max(maxAbs/(1<<geluBits), 4e-4) // QGelu needs one <= 2^26
+				sg := math.Max(maxAbs/(1<<geluBits), 1e-4) // QGelu needs one <= 2^30, clip <= 2^15
 				if _, err := linear(n, x, kindRes, tval{kind: kindRes, scale: sg}); err != nil {
 					return nil, err
 				}
@@ -355,9 +356,10 @@ func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (
 				}
 				s1 := sg / math.Sqrt2
 				sl := 0.2888 * s1 * s1
-				m15, sh15 := multiplier15(sg * sl / 2 / y.scale)
-				attrs := append([]*onnx.Attr{onnx.IntAttr("multiplier", m15), onnx.IntAttr("shift", sh15)},
-					onnx.IntAttr("clip", int64(math.Floor(1.769/s1))), onnx.IntAttr("one", int64(math.Round(1/sl))),
+				qone := int64(math.Round(1 / sl))
+				wshift := int64(max(0, bits.Len64(uint64(2*qone))-15))
+				attrs := append(requant("multiplier", "shift", sg*sl*math.Ldexp(1, int(wshift))/2/y.scale),
+					onnx.IntAttr("clip", int64(math.Floor(1.769/s1))), onnx.IntAttr("one", qone), onnx.IntAttr("wshift", wshift),
 					onnx.IntAttr("y_zero_point", int64(y.zp)))
 				emit("QGelu", half.Outputs[0]+"_q", []string{v}, half.Outputs[0], attrs...)
 				done[div], done[erf], done[one], done[mul], done[half] = true, true, true, true, true
@@ -470,18 +472,6 @@ func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (
 		return nil, fmt.Errorf("quant: produced a model that does not compile: %w", err)
 	}
 	return qm, nil
-}
-
-// multiplier15 is kernels.QuantizeMultiplier with a Q15 multiplier:
-// real ≈ m·2^-(15+shift), m in [2^14, 2^15).
-func multiplier15(real float64) (m, shift int64) {
-	frac, exp := math.Frexp(real)
-	q := int64(math.Round(frac * (1 << 15)))
-	if q == 1<<15 {
-		q /= 2
-		exp++
-	}
-	return q, int64(-exp)
 }
 
 // weightsInt8 quantizes channels rows of k weights to int8 in [MinWeight,
