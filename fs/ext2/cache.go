@@ -22,6 +22,7 @@ const (
 
 // cblock is one cached block.
 type cblock struct {
+	blk   uint32
 	b     []byte
 	kind  kind
 	dirty bool
@@ -38,6 +39,7 @@ type cblock struct {
 type cache struct {
 	f          *FS
 	m          map[uint32]*cblock
+	dirtyM     map[uint32]*cblock // the dirty entries of m
 	fresh      map[uint32]bool
 	dirtyBytes int64
 	limit      int64
@@ -53,6 +55,7 @@ func (c *cache) init(f *FS, limit int64) {
 	}
 	c.f, c.limit = f, limit
 	c.m = map[uint32]*cblock{}
+	c.dirtyM = map[uint32]*cblock{}
 	c.fresh = map[uint32]bool{}
 }
 
@@ -73,7 +76,7 @@ func (f *FS) get(b uint32, k kind) (*cblock, syscall.Errno) {
 	if cb := f.c.m[b]; cb != nil {
 		return cb, 0
 	}
-	cb := &cblock{b: make([]byte, f.bs), kind: k}
+	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
 	if !f.c.fresh[b] {
 		if _, err := f.dev.ReadAt(cb.b, int64(b)*f.bs); err != nil {
 			return nil, syscall.EIO
@@ -89,7 +92,7 @@ func (f *FS) overwrite(b uint32, k kind) *cblock {
 	if cb := f.c.m[b]; cb != nil {
 		return cb
 	}
-	cb := &cblock{b: make([]byte, f.bs), kind: k}
+	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
 	f.c.m[b] = cb
 	return cb
 }
@@ -99,6 +102,7 @@ func (f *FS) dirty(cb *cblock) {
 	if !cb.dirty {
 		cb.dirty = true
 		f.c.dirtyBytes += f.bs
+		f.c.dirtyM[cb.blk] = cb
 	}
 }
 
@@ -107,6 +111,7 @@ func (f *FS) forget(b uint32) {
 	if cb := f.c.m[b]; cb != nil {
 		if cb.dirty {
 			f.c.dirtyBytes -= f.bs
+			delete(f.c.dirtyM, b)
 		}
 		delete(f.c.m, b)
 	}
@@ -216,8 +221,8 @@ func (f *FS) checkpoint() error {
 // then flushes the device. Written data blocks leave the cache.
 func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 	var list []uint32
-	for b, cb := range f.c.m {
-		if cb.dirty && pick(b, cb) {
+	for b, cb := range f.c.dirtyM {
+		if pick(b, cb) {
 			list = append(list, b)
 		}
 	}
@@ -246,6 +251,7 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 			cb := f.c.m[b]
 			cb.dirty, cb.added = false, false
 			f.c.dirtyBytes -= f.bs
+			delete(f.c.dirtyM, b)
 			if cb.kind == kindData {
 				delete(f.c.m, b)
 			}
