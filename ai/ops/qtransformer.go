@@ -106,16 +106,14 @@ func buildQLayerNorm(b *Build) error {
 	run := func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row, out := xs[r*c:(r+1)*c], ys[r*c:(r+1)*c]
-			var sum int64
+			var sum, sq int64
 			for _, v := range row {
-				sum += min(max(int64(v), -1<<20), 1<<20)
+				x := min(max(int64(v), -1<<20), 1<<20)
+				sum += x
+				sq += x * x
 			}
 			mu := kernels.DivRound(sum, cc)
-			var ss uint64
-			for _, v := range row {
-				d := min(max(int64(v), -1<<20), 1<<20) - mu
-				ss += uint64(d * d)
-			}
+			ss := uint64(sq - 2*mu*sum + cc*mu*mu) // = Σ(x−μ)², exactly
 			rr := int64(kernels.Isqrt(uint64(cc)*ss + uint64(cc*cc*eps)))
 			inv := kernels.DivRound(1<<48, max(rr, 1))
 			gg, bs := g[:len(row)], bb[:len(row)]
