@@ -46,7 +46,16 @@ type cache struct {
 	pendBlocks []uint32
 	pendInodes []*inode
 	groupsDirt bool
-	wbuf       []byte // where runs of blocks are joined for one write
+	wbuf       []byte  // where runs of blocks are joined for one write
+	last       *cblock // the entry get returned last (sequential reads ask for one indirect block many times)
+}
+
+// drop removes block b from the cache map.
+func (c *cache) drop(b uint32) {
+	delete(c.m, b)
+	if c.last != nil && c.last.blk == b {
+		c.last = nil
+	}
 }
 
 func (c *cache) init(f *FS, limit int64) {
@@ -73,7 +82,11 @@ func (f *FS) get(b uint32, k kind) (*cblock, syscall.Errno) {
 	if b == 0 || b < f.firstData || b >= f.blocks {
 		return nil, syscall.EIO
 	}
+	if l := f.c.last; l != nil && l.blk == b {
+		return l, 0
+	}
 	if cb := f.c.m[b]; cb != nil {
+		f.c.last = cb
 		return cb, 0
 	}
 	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
@@ -113,7 +126,7 @@ func (f *FS) forget(b uint32) {
 			f.c.dirtyBytes -= f.bs
 			delete(f.c.dirtyM, b)
 		}
-		delete(f.c.m, b)
+		f.c.drop(b)
 	}
 }
 
@@ -133,7 +146,7 @@ func (f *FS) trim() {
 	if int64(len(f.c.m))*f.bs > 2*f.c.limit {
 		for b, cb := range f.c.m {
 			if !cb.dirty {
-				delete(f.c.m, b)
+				f.c.drop(b)
 			}
 			if int64(len(f.c.m))*f.bs <= f.c.limit {
 				break
@@ -253,7 +266,7 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 			f.c.dirtyBytes -= f.bs
 			delete(f.c.dirtyM, b)
 			if cb.kind == kindData {
-				delete(f.c.m, b)
+				f.c.drop(b)
 			}
 		}
 		i = j
