@@ -90,7 +90,29 @@ func diskBench(s *side, d *diskImage) (map[string]float64, map[string]string, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return g.wait()
+	vals, errs, err := g.wait()
+	if err != nil {
+		return vals, errs, err
+	}
+	// What the guest wrote must leave a consistent file system behind.
+	if _, bad := errs["fsync-per-s"]; !bad {
+		if err := fsck(img); err != nil {
+			errs["fsync-per-s"] = fmt.Sprintf("%s left the disk inconsistent: %v", s.name, err)
+		}
+	}
+	return vals, errs, nil
+}
+
+// fsck checks the file system on img with e2fsck -fn (no changes).
+func fsck(img string) error {
+	e2fsck, err := findTool("e2fsck")
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command(e2fsck, "-fn", img).CombinedOutput(); err != nil {
+		return fmt.Errorf("e2fsck: %v: %s", err, tail(string(out)))
+	}
+	return nil
 }
 
 // rawBench boots s with a fresh image and nothing mounted, and runs "guest

@@ -11,7 +11,8 @@
 //     default route through G is added (netlink);
 //   - xairrosx.data=ext2: mounts /dev/vda at /data as ext2;
 //   - runs /bin/guest with its own arguments (the words after "--"), on
-//     the console, and prints its exit status.
+//     the console, prints its exit status, unmounts /data (EINVAL: nothing
+//     was mounted) and powers off.
 package main
 
 import (
@@ -43,6 +44,9 @@ func main() {
 		fmt.Println("linuxinit: guest ended:", errString(err))
 	}
 	unix.Sync()
+	if err := unix.Unmount("/data", 0); err != nil && err != unix.EINVAL {
+		fmt.Println("linuxinit: unmount /data:", err)
+	}
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
 		fmt.Println("linuxinit: power off:", err)
 	}
