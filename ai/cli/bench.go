@@ -22,12 +22,65 @@ import (
 )
 
 // benchRow is one line of the comparison table; times are seconds per
-// inference (per image for throughput rows).
+// inference (per image or sequence for throughput rows), the best of the
+// rounds for each side; lo and hi are the smallest and largest ratio of
+// the rounds (each round measures both sides, one after the other).
 type benchRow struct {
 	model, mode     string
 	ours, ort       float64
-	oursCPU, ortCPU float64 // CPU seconds per run, for the 1-thread rows
+	oursCPU, ortCPU float64 // process CPU seconds per inference
+	lo, hi          float64
 	note            string
+}
+
+// side measures one implementation once: wall-clock and process CPU
+// seconds per inference.
+type side func() (wall, cpu float64, err error)
+
+// rounds is how many times each pair of measurements is repeated.
+var rounds = 3
+
+// measure runs ours and then ort, rounds times, and returns the row.
+func measure(model, mode, note string, ours, ort side) (benchRow, error) {
+	r := benchRow{model: model, mode: mode, note: note}
+	for i := 0; i < rounds; i++ {
+		ow, oc, err := ours()
+		if err != nil {
+			return r, err
+		}
+		tw, tc, err := ort()
+		if err != nil {
+			return r, err
+		}
+		ratio := ow / tw
+		if i == 0 {
+			r.ours, r.oursCPU, r.ort, r.ortCPU, r.lo, r.hi = ow, oc, tw, tc, ratio, ratio
+			continue
+		}
+		r.ours, r.oursCPU, r.ort, r.ortCPU = min(r.ours, ow), min(r.oursCPU, oc), min(r.ort, tw), min(r.ortCPU, tc)
+		r.lo, r.hi = min(r.lo, ratio), max(r.hi, ratio)
+	}
+	return r, nil
+}
+
+// ortSide measures ONNX Runtime on model with threads intra-op threads;
+// per divides the time of one run (a batch) into per-inference time.
+func ortSide(model string, threads, iters int, feeds []map[string]*tensor.Tensor, per float64) side {
+	return func() (float64, float64, error) {
+		res, err := ortref.Bench(model, threads, iters, feeds)
+		if err != nil {
+			return 0, 0, err
+		}
+		return res.MeanMS / 1e3 / per, res.CPUMS / 1e3 / per, nil
+	}
+}
+
+// progSide measures p.Exec over iters runs; per as in ortSide.
+func progSide(p *runtime.Program, iters int, per float64) side {
+	return func() (float64, float64, error) {
+		w, c := timeRuns(p, iters)
+		return w / per, c / per, nil
+	}
 }
 
 func compile(path string, threads int, shapes map[string][]int) (*runtime.Program, error) {
@@ -73,57 +126,6 @@ func timeRuns(p *runtime.Program, iters int) (wall, cpu float64) {
 	return time.Since(t0).Seconds() / float64(iters), (cpuSeconds() - c0) / float64(iters)
 }
 
-// rounds is how many times each measurement is repeated; the table reports
-// the best round of each side, which filters out load from other processes.
-var rounds = 3
-
-// bestRuns is timeRuns repeated rounds times, keeping the fastest round.
-func bestRuns(p *runtime.Program, iters int) (wall, cpu float64) {
-	for r := 0; r < rounds; r++ {
-		w, c := timeRuns(p, iters)
-		if r == 0 || w < wall {
-			wall = w
-		}
-		if r == 0 || c < cpu {
-			cpu = c
-		}
-	}
-	return wall, cpu
-}
-
-// bestORT is ortref.Bench repeated rounds times, keeping the fastest round.
-func bestORT(model string, threads, iters int, feeds []map[string]*tensor.Tensor) (*ortref.BenchResult, error) {
-	var best *ortref.BenchResult
-	for r := 0; r < rounds; r++ {
-		res, err := ortref.Bench(model, threads, iters, feeds)
-		if err != nil {
-			return nil, err
-		}
-		if best == nil {
-			best = res
-			continue
-		}
-		best.MeanMS = min(best.MeanMS, res.MeanMS)
-		best.CPUMS = min(best.CPUMS, res.CPUMS)
-	}
-	return best, nil
-}
-
-// bestThroughput is throughput repeated rounds times, keeping the fastest.
-func bestThroughput(path string, n, reps int) (float64, error) {
-	best := 0.0
-	for r := 0; r < rounds; r++ {
-		t, err := throughput(path, n, reps)
-		if err != nil {
-			return 0, err
-		}
-		if r == 0 || t < best {
-			best = t
-		}
-	}
-	return best, nil
-}
-
 // cpuSeconds returns the process's user+system CPU time.
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
@@ -133,19 +135,30 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// throughput runs n independent single-image programs across all cores and
-// returns seconds per image.
-func throughput(path string, n, rounds int) (float64, error) {
+// throughputSide runs n independent single-input programs of the model
+// across all cores, reps times, and measures seconds per input.
+func throughputSide(path string, n, reps int) (side, error) {
 	workers := goruntime.NumCPU()
 	progs := make([]*runtime.Program, workers)
 	for i := range progs {
 		p, err := compile(path, 1, nil)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		progs[i] = p
 		p.Exec()
 	}
+	return func() (float64, float64, error) {
+		w, c := throughput(progs, n, reps)
+		return w, c, nil
+	}, nil
+}
+
+// throughput runs the programs on n inputs, rounds times, and returns
+// wall-clock and CPU seconds per input.
+func throughput(progs []*runtime.Program, n, rounds int) (float64, float64) {
+	workers := len(progs)
+	c0 := cpuSeconds()
 	t0 := time.Now()
 	for r := 0; r < rounds; r++ {
 		var wg sync.WaitGroup
@@ -160,7 +173,7 @@ func throughput(path string, n, rounds int) (float64, error) {
 		}
 		wg.Wait()
 	}
-	return time.Since(t0).Seconds() / float64(n*rounds), nil
+	return time.Since(t0).Seconds() / float64(n*rounds), (cpuSeconds() - c0) / float64(n*rounds)
 }
 
 func mnistInput() *tensor.Tensor {
@@ -178,19 +191,23 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	iters := fs.Int("iters", 2000, "batch-1 iterations for MNIST (the transformer uses iters/100)")
 	models := fs.String("models", "mnist,transformer", "models to measure")
-	fs.IntVar(&rounds, "rounds", 3, "repeat each measurement this many times and keep the best")
+	fs.IntVar(&rounds, "rounds", 3, "measure each pair this many times (ours, then ONNX Runtime); the table shows the best of each side and the range of the ratios")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ncpu := goruntime.NumCPU()
 	f32Impl, i8Impl := kernels.Current()
 	var rows []benchRow
-	step := func(s string) { fmt.Fprintf(stderr, "bench: %s\n", s) }
+	add := func(model, mode, note string, ours, ort side) error {
+		fmt.Fprintf(stderr, "bench: %s %s\n", model, mode)
+		r, err := measure(model, mode, note, ours, ort)
+		rows = append(rows, r)
+		return err
+	}
 	if strings.Contains(*models, "mnist") {
 		fpath, qpath := testmodels.MNIST(), testmodels.MNISTInt8()
 		x := mnistInput()
 		feeds := []map[string]*tensor.Tensor{{"Input3": x}}
-		step("MNIST-8 batch-1 latency")
 		pf, err := compile(fpath, 1, nil)
 		if err != nil {
 			return err
@@ -198,35 +215,31 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if _, err := pf.Run(x); err != nil {
 			return err
 		}
-		oursF, oursFC := bestRuns(pf, *iters)
 		pq, err := compile(qpath, 1, nil)
 		if err != nil {
 			return err
 		}
-		oursQ, oursQC := bestRuns(pq, *iters)
-		ortF, err := bestORT(fpath, 1, *iters, feeds)
+		ort1 := ortSide(fpath, 1, *iters, feeds, 1)
+		reps := max(1, *iters/64)
+		tf, err := throughputSide(fpath, 64, reps)
 		if err != nil {
 			return err
 		}
-		rows = append(rows,
-			benchRow{"mnist-8", "float32 batch-1 latency, 1 thread", oursF, ortF.MeanMS / 1e3, oursFC, ortF.CPUMS / 1e3, ""},
-			benchRow{"mnist-8", "int8 batch-1 latency, 1 thread", oursQ, ortF.MeanMS / 1e3, oursQC, ortF.CPUMS / 1e3, "vs ORT float32"})
-		step("MNIST-8 batch-64 throughput")
-		tf, err := bestThroughput(fpath, 64, max(1, *iters/64))
+		tq, err := throughputSide(qpath, 64, reps)
 		if err != nil {
 			return err
 		}
-		tq, err := bestThroughput(qpath, 64, max(1, *iters/64))
-		if err != nil {
-			return err
+		ortT := ortSide(fpath, ncpu, 64*reps, feeds, 1)
+		for _, e := range []error{
+			add("mnist-8", "float32 batch-1 latency, 1 thread", "", progSide(pf, *iters, 1), ort1),
+			add("mnist-8", "int8 batch-1 latency, 1 thread", "vs ORT float32", progSide(pq, *iters, 1), ort1),
+			add("mnist-8", fmt.Sprintf("float32 64 images, %d cores", ncpu), "per image; model has batch 1", tf, ortT),
+			add("mnist-8", fmt.Sprintf("int8 64 images, %d cores", ncpu), "per image, vs ORT float32", tq, ortT),
+		} {
+			if e != nil {
+				return e
+			}
 		}
-		ortT, err := bestORT(fpath, ncpu, 64*max(1, *iters/64), feeds)
-		if err != nil {
-			return err
-		}
-		rows = append(rows,
-			benchRow{"mnist-8", fmt.Sprintf("float32 64 images, %d cores", ncpu), tf, ortT.MeanMS / 1e3, 0, 0, "per image; model has batch 1"},
-			benchRow{"mnist-8", fmt.Sprintf("int8 64 images, %d cores", ncpu), tq, ortT.MeanMS / 1e3, 0, 0, "per image, vs ORT float32"})
 	}
 	if strings.Contains(*models, "transformer") {
 		tpath, err := testmodels.Transformer()
@@ -242,86 +255,71 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return x
 		}
 		it := max(3, *iters/100)
-		step("transformer batch-1 latency")
-		x1 := mk(1)
-		p1, err := compile(tpath, 1, map[string][]int{"x": {1, 128, 256}})
+		x1, x64 := mk(1), mk(64)
+		shape1, shape64 := map[string][]int{"x": {1, 128, 256}}, map[string][]int{"x": {64, 128, 256}}
+		p1, err := compile(tpath, 1, shape1)
 		if err != nil {
 			return err
 		}
-		if _, err := p1.Run(x1); err != nil {
-			return err
-		}
-		ours1, ours1C := bestRuns(p1, it)
-		ort1, err := bestORT(tpath, 1, it, []map[string]*tensor.Tensor{{"x": x1}})
+		p64, err := compile(tpath, ncpu, shape64)
 		if err != nil {
 			return err
 		}
-		step("transformer batch-64 throughput")
-		x64 := mk(64)
-		p64, err := compile(tpath, ncpu, map[string][]int{"x": {64, 128, 256}})
+		q1, err := compileDynamic(tpath, 1, shape1)
 		if err != nil {
 			return err
 		}
-		if _, err := p64.Run(x64); err != nil {
-			return err
-		}
-		ours64, _ := bestRuns(p64, 3)
-		ours64 /= 64
-		step("transformer dynamic int8")
-		q1, err := compileDynamic(tpath, 1, map[string][]int{"x": {1, 128, 256}})
+		q64, err := compileDynamic(tpath, ncpu, shape64)
 		if err != nil {
 			return err
 		}
-		if _, err := q1.Run(x1); err != nil {
-			return err
+		for _, pr := range []struct {
+			p *runtime.Program
+			x *tensor.Tensor
+		}{{p1, x1}, {p64, x64}, {q1, x1}, {q64, x64}} {
+			if _, err := pr.p.Run(pr.x); err != nil {
+				return err
+			}
 		}
-		oursQ1, oursQ1C := bestRuns(q1, it)
-		q64, err := compileDynamic(tpath, ncpu, map[string][]int{"x": {64, 128, 256}})
-		if err != nil {
-			return err
-		}
-		if _, err := q64.Run(x64); err != nil {
-			return err
-		}
-		oursQ64, _ := bestRuns(q64, 3)
-		oursQ64 /= 64
-		ort64, err := bestORT(tpath, ncpu, 3, []map[string]*tensor.Tensor{{"x": x64}})
-		if err != nil {
-			return err
-		}
-		step("transformer integer-only int8")
 		ipath := testmodels.TransformerInt8()
 		i1, err := compile(ipath, 1, nil)
 		if err != nil {
 			return err
 		}
-		oursI1, oursI1C := bestRuns(i1, it)
-		oursI64, err := bestThroughput(ipath, 64, 1)
+		i64, err := throughputSide(ipath, 64, 1)
 		if err != nil {
 			return err
 		}
-		rows = append(rows,
-			benchRow{"transformer", "float32 batch-1 latency, 1 thread", ours1, ort1.MeanMS / 1e3, ours1C, ort1.CPUMS / 1e3, ""},
-			benchRow{"transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), ours64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence"},
-			benchRow{"transformer", "int8 batch-1 latency, 1 thread", oursI1, ort1.MeanMS / 1e3, oursI1C, ort1.CPUMS / 1e3, "integer-only int8, vs ORT float32"},
-			benchRow{"transformer", fmt.Sprintf("int8 64 sequences, %d cores", ncpu), oursI64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence, integer-only int8 (batch-1 model), vs ORT float32"},
-			benchRow{"transformer", "dyn-int8 batch-1 latency, 1 thread", oursQ1, ort1.MeanMS / 1e3, oursQ1C, ort1.CPUMS / 1e3, "dynamic int8 MatMuls, vs ORT float32"},
-			benchRow{"transformer", fmt.Sprintf("dyn-int8 batch-64, %d cores", ncpu), oursQ64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence, dynamic int8, vs ORT float32"})
+		ort1 := ortSide(tpath, 1, it, []map[string]*tensor.Tensor{{"x": x1}}, 1)
+		ort64 := ortSide(tpath, ncpu, 3, []map[string]*tensor.Tensor{{"x": x64}}, 64)
+		for _, e := range []error{
+			add("transformer", "float32 batch-1 latency, 1 thread", "", progSide(p1, it, 1), ort1),
+			add("transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), "per sequence", progSide(p64, 3, 64), ort64),
+			add("transformer", "int8 batch-1 latency, 1 thread", "integer-only int8, vs ORT float32", progSide(i1, it, 1), ort1),
+			add("transformer", fmt.Sprintf("int8 64 sequences, %d cores", ncpu), "per sequence, integer-only int8 (batch-1 model), vs ORT float32", i64, ort64),
+			add("transformer", "dyn-int8 batch-1 latency, 1 thread", "dynamic int8 MatMuls, vs ORT float32", progSide(q1, it, 1), ort1),
+			add("transformer", fmt.Sprintf("dyn-int8 batch-64, %d cores", ncpu), "per sequence, dynamic int8, vs ORT float32", progSide(q64, 3, 64), ort64),
+		} {
+			if e != nil {
+				return e
+			}
+		}
 	}
-	fmt.Fprintf(stdout, "XairrosX AI engine vs ONNX Runtime (onnxruntime-node), same machine, one run, best of %d rounds each; kernels: float32 %v, int8 %v; %d CPUs\n", rounds, f32Impl, i8Impl, ncpu)
-	fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6s %12s %12s %6s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "cpu xairrosx", "cpu ort", "ratio", "note")
+	fmt.Fprintf(stdout, "XairrosX AI engine vs ONNX Runtime (onnxruntime-node), same machine, one run, %d rounds of (ours, ORT) per row; kernels: float32 %v, int8 %v; %d CPUs\n", rounds, f32Impl, i8Impl, ncpu)
+	fmt.Fprintf(stdout, "%-12s %-36s %11s %11s %6s %11s %11s %11s %6s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "range", "cpu ours", "cpu ort", "ratio", "note")
 	for _, r := range rows {
-		if r.ours == 0 {
-			fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6s %12s %12s %6s  %s\n", r.model, r.mode, "-", "-", "-", "-", "-", "-", r.note)
+		if r.ours == 0 || r.ort == 0 {
 			continue
 		}
-		cpuO, cpuR, cpuRatio := "-", "-", "-"
+		cpuRatio := "-"
 		if r.oursCPU > 0 && r.ortCPU > 0 {
-			cpuO, cpuR, cpuRatio = dur(r.oursCPU), dur(r.ortCPU), fmt.Sprintf("%.2f", r.oursCPU/r.ortCPU)
+			cpuRatio = fmt.Sprintf("%.2f", r.oursCPU/r.ortCPU)
 		}
-		fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6.2f %12s %12s %6s  %s\n", r.model, r.mode, dur(r.ours), dur(r.ort), r.ours/r.ort, cpuO, cpuR, cpuRatio, r.note)
+		fmt.Fprintf(stdout, "%-12s %-36s %11s %11s %6.2f %11s %11s %11s %6s  %s\n", r.model, r.mode, dur(r.ours), dur(r.ort), r.ours/r.ort,
+			fmt.Sprintf("%.2f-%.2f", r.lo, r.hi), dur(r.oursCPU), dur(r.ortCPU), cpuRatio, r.note)
 	}
-	fmt.Fprintln(stdout, "ratio = xairrosx / onnxruntime (below 1: faster than ONNX Runtime); wall-clock time, and process CPU time per run for 1-thread rows.")
+	fmt.Fprintln(stdout, "ratio = xairrosx / onnxruntime, best round of each (below 1: faster than ONNX Runtime); range: the ratios of the single rounds;")
+	fmt.Fprintln(stdout, "cpu: process CPU time per inference (all threads; ONNX Runtime's includes its helper threads).")
 	fmt.Fprintln(stdout, "Goals: int8 batch-1 <= 1.00 vs ORT float32; float32 <= 1.50.")
 	return nil
 }

@@ -5,13 +5,12 @@ package par
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 type task struct {
-	fn     func(w, lo, hi int)
-	w      int
-	lo, hi int
-	wg     *sync.WaitGroup
+	g *Group
+	w int
 }
 
 var (
@@ -24,24 +23,35 @@ func start() {
 	for i := 0; i < runtime.NumCPU(); i++ {
 		go func() {
 			for t := range tasks {
-				t.fn(t.w, t.lo, t.hi)
-				t.wg.Done()
+				t.g.work(t.w)
+				t.g.wg.Done()
 			}
 		}()
 	}
 }
 
+// chunksPerThread is how many pieces For cuts a loop into per thread:
+// workers take the next piece when done, so a core slowed down by other
+// load does less of the loop instead of holding up the others.
+const chunksPerThread = 4
+
 // Group runs one parallel loop at a time; keep one per executor and reuse it.
 type Group struct {
 	Threads int
 	wg      sync.WaitGroup
+	// the loop in progress
+	fn            func(w, lo, hi int)
+	n, chunk, cnt int
+	next          atomic.Int64
 }
 
-// For calls fn over [0, n) split into at most g.Threads contiguous chunks of
-// at least grain items, one of them on the calling goroutine, and waits.
-// w is the chunk's index (below g.Threads), so fn can pick per-worker
-// scratch memory. fn must be safe to run concurrently on disjoint ranges. A
-// nil Group or one thread runs fn(0, 0, n) directly.
+// For calls fn over [0, n) split into contiguous pieces of at least grain
+// items, run by at most g.Threads workers (the calling goroutine among
+// them), and waits. w is the worker's index (below g.Threads), so fn can
+// pick per-worker scratch memory; which worker runs which piece varies
+// from run to run. fn must be safe to run concurrently on disjoint ranges
+// and must compute each item the same whatever range it is given. A nil
+// Group or one thread runs fn(0, 0, n) directly.
 func (g *Group) For(n, grain int, fn func(w, lo, hi int)) {
 	if n <= 0 {
 		return
@@ -61,14 +71,26 @@ func (g *Group) For(n, grain int, fn func(w, lo, hi int)) {
 		return
 	}
 	startOnce.Do(start)
-	chunk := (n + th - 1) / th
+	g.cnt = min(n/grain, th*chunksPerThread)
+	g.fn, g.n, g.chunk = fn, n, (n+g.cnt-1)/g.cnt
+	g.next.Store(0)
 	g.wg.Add(th - 1)
-	lo := chunk
 	for i := 1; i < th; i++ {
-		hi := min(lo+chunk, n)
-		tasks <- task{fn: fn, w: i, lo: min(lo, n), hi: hi, wg: &g.wg}
-		lo = hi
+		tasks <- task{g: g, w: i}
 	}
-	fn(0, 0, chunk)
+	g.work(0)
 	g.wg.Wait()
+	g.fn = nil
+}
+
+// work runs pieces of the current loop on worker w until none is left.
+func (g *Group) work(w int) {
+	for {
+		c := int(g.next.Add(1) - 1)
+		lo := c * g.chunk
+		if c >= g.cnt || lo >= g.n {
+			return
+		}
+		g.fn(w, lo, min(lo+g.chunk, g.n))
+	}
 }
