@@ -294,12 +294,12 @@ func TestWriteTree(t *testing.T) {
 // removes and renames entries of the large directory, frees the sparse
 // triple-indirect file and shrinks the double-indirect one; e2fsck must
 // find the result clean, and a remount must read it back. Revision 0
-// images (no filetype feature) are covered too.
+// images (no filetype feature) and 128-byte inodes are covered too.
 func TestModifyMkfsTree(t *testing.T) {
 	for _, c := range []struct {
 		bs    int
 		extra []string
-	}{{1024, nil}, {4096, nil}, {1024, []string{"-r", "0"}}} {
+	}{{1024, nil}, {4096, nil}, {1024, []string{"-r", "0"}}, {4096, []string{"-I", "128"}}} {
 		t.Run(fmt.Sprint(c.bs, c.extra), func(t *testing.T) {
 			src := buildTree(t, c.bs)
 			img := mkfs(t, src, c.bs, c.extra...)
