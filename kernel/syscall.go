@@ -198,6 +198,9 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		}
 		return
 	case sysExitGroup:
+		if syncBeforeExit(t, f) {
+			return
+		}
 		exitQEMU(int(a0))
 	case sysFutexNr:
 		r = sysFutex(t, uintptr(a0), int64(a1), uint32(a2), uintptr(a3))
@@ -331,6 +334,9 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		// fall back to read and write.
 		r = -_EINVAL
 	case sysRebootNumber:
+		if uint32(a2) != rebootCadOn && uint32(a2) != rebootCadOff && syncBeforeExit(t, f) {
+			return
+		}
 		r = sysReboot(a0, a1, a2)
 	case sysSysinfo:
 		r = sysSysinfo_(uintptr(a0))
@@ -365,7 +371,9 @@ func straceLine(t *thread, nr, a0, a1, a2 uint64, r int64) {
 	{
 		prints("[")
 		printu(uint64(t.tid))
-		prints("] syscall ")
+		prints("] ")
+		printu(uint64(nanotime() / 1000))
+		prints("us syscall ")
 		printu(nr)
 		prints("(")
 		printx(a0)
