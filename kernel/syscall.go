@@ -152,6 +152,8 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysSvcSetAddrCall(int32(a0), a1 != 0, uintptr(a2), uintptr(a3))
 	case sysIRQWait:
 		r = sysIRQWaitCall(t, int64(a0))
+	case sysMSIAlloc:
+		r = sysMSIAllocCall(uintptr(a0), uintptr(a1))
 	case sysDMAAlloc:
 		r = sysDMAAllocCall(uintptr(a0))
 	case sysDMAFree:
