@@ -289,11 +289,24 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		step("transformer integer-only int8")
+		ipath := testmodels.TransformerInt8()
+		i1, err := compile(ipath, 1, nil)
+		if err != nil {
+			return err
+		}
+		oursI1, oursI1C := bestRuns(i1, it)
+		oursI64, err := bestThroughput(ipath, 64, 1)
+		if err != nil {
+			return err
+		}
 		rows = append(rows,
 			benchRow{"transformer", "float32 batch-1 latency, 1 thread", ours1, ort1.MeanMS / 1e3, ours1C, ort1.CPUMS / 1e3, ""},
 			benchRow{"transformer", fmt.Sprintf("float32 batch-64, %d cores", ncpu), ours64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence"},
-			benchRow{"transformer", "int8 batch-1 latency, 1 thread", oursQ1, ort1.MeanMS / 1e3, oursQ1C, ort1.CPUMS / 1e3, "dynamic int8 MatMuls, vs ORT float32"},
-			benchRow{"transformer", fmt.Sprintf("int8 batch-64, %d cores", ncpu), oursQ64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence, dynamic int8, vs ORT float32"})
+			benchRow{"transformer", "int8 batch-1 latency, 1 thread", oursI1, ort1.MeanMS / 1e3, oursI1C, ort1.CPUMS / 1e3, "integer-only int8, vs ORT float32"},
+			benchRow{"transformer", fmt.Sprintf("int8 64 sequences, %d cores", ncpu), oursI64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence, integer-only int8 (batch-1 model), vs ORT float32"},
+			benchRow{"transformer", "dyn-int8 batch-1 latency, 1 thread", oursQ1, ort1.MeanMS / 1e3, oursQ1C, ort1.CPUMS / 1e3, "dynamic int8 MatMuls, vs ORT float32"},
+			benchRow{"transformer", fmt.Sprintf("dyn-int8 batch-64, %d cores", ncpu), oursQ64, ort64.MeanMS / 1e3 / 64, 0, 0, "per sequence, dynamic int8, vs ORT float32"})
 	}
 	fmt.Fprintf(stdout, "XairrosX AI engine vs ONNX Runtime (onnxruntime-node), same machine, one run, best of %d rounds each; kernels: float32 %v, int8 %v; %d CPUs\n", rounds, f32Impl, i8Impl, ncpu)
 	fmt.Fprintf(stdout, "%-12s %-36s %12s %12s %6s %12s %12s %6s  %s\n", "model", "measure", "xairrosx", "onnxruntime", "ratio", "cpu xairrosx", "cpu ort", "ratio", "note")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/xairrosx/xairrosx/ai/eval"
 	"github.com/xairrosx/xairrosx/ai/internal/mnist"
@@ -61,11 +62,12 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 	calibN := fs.Int("calib", 200, "number of MNIST training images used for calibration")
 	inScale := fs.Float64("input-scale", 1, "input quantization scale (0 = calibrate); 1 keeps raw 0-255 pixels")
 	dynamic := fs.Bool("dynamic", false, "dynamic int8 MatMuls (any model, no calibration, not bit-exact)")
+	encoder := fs.Bool("transformer", false, "integer-only transformer encoder, calibrated on -calib unit-normal inputs (default 8, seed 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: xairrosx ai quantize [-calib N | -dynamic] IN.onnx OUT.onnx")
+		return fmt.Errorf("usage: xairrosx ai quantize [-calib N | -dynamic | -transformer] IN.onnx OUT.onnx")
 	}
 	src, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -86,6 +88,9 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "wrote %s: %d bytes, %d MatMuls with int8 weights\n", fs.Arg(1), len(out), n)
 		return nil
+	}
+	if *encoder {
+		return quantizeEncoder(m, src, fs, stdout)
 	}
 	set, err := loadMNIST(true)
 	if err != nil {
@@ -109,5 +114,33 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d bytes, %d nodes, calibrated on %d images\n", fs.Arg(1), len(out), len(qm.Graph.Nodes), *calibN)
+	return nil
+}
+
+// quantizeEncoder writes the integer-only form of a transformer encoder,
+// calibrated on fixed unit-normal inputs of the model's input shape (batch 1).
+func quantizeEncoder(m *onnx.Model, src []byte, fs *flag.FlagSet, stdout io.Writer) error {
+	n := 8
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "calib" {
+			n, _ = strconv.Atoi(f.Value.String())
+		}
+	})
+	if len(m.Graph.Inputs) != 1 {
+		return fmt.Errorf("the model must have one input")
+	}
+	shape := []int{1}
+	for _, d := range m.Graph.Inputs[0].Dims[1:] {
+		shape = append(shape, int(d.Value))
+	}
+	qm, err := quant.QuantizeTransformer(m, src, quant.NormalInputs(1, max(n, 1), shape...))
+	if err != nil {
+		return err
+	}
+	out := onnx.Encode(qm)
+	if err := os.WriteFile(fs.Arg(1), out, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes, %d nodes, calibrated on %d unit-normal inputs %v\n", fs.Arg(1), len(out), len(qm.Graph.Nodes), max(n, 1), shape)
 	return nil
 }

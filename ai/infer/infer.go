@@ -4,9 +4,11 @@
 // same on every machine.
 //
 // The model format is ONNX with the engine's integer operators (domain
-// ai.xairrosx: QConv, QGemm) plus MaxPool, Reshape and Flatten on uint8
-// tensors, as produced by package quant (xairrosx ai quantize); see
-// docs/ai.md. Float models are refused.
+// ai.xairrosx: QConv, QGemm, and for transformers QRescale, QLayerNorm,
+// QGelu, QAttention) plus MaxPool, Reshape, Flatten, Add and Identity on
+// integer tensors, as produced by package quant (xairrosx ai quantize); see
+// docs/ai.md. Float models are refused: no float initializer, input or
+// output is accepted, so no float value can arise inside the graph.
 package infer
 
 import (
@@ -30,7 +32,9 @@ func ModelID(model []byte) [32]byte { return sha256.Sum256(model) }
 // integerOps are the operators an int8 model may use.
 var integerOps = map[string]bool{
 	ops.Domain + "/QConv": true, ops.Domain + "/QGemm": true,
-	"/MaxPool": true, "/Reshape": true, "/Flatten": true,
+	ops.Domain + "/QRescale": true, ops.Domain + "/QLayerNorm": true,
+	ops.Domain + "/QGelu": true, ops.Domain + "/QAttention": true,
+	"/MaxPool": true, "/Reshape": true, "/Flatten": true, "/Add": true, "/Identity": true,
 }
 
 type compiled struct {
@@ -69,6 +73,11 @@ func load(model []byte) (*compiled, error) {
 		}
 		if !integerOps[d+"/"+n.OpType] {
 			return nil, fmt.Errorf("%w: %s is not an integer operator", ErrFloatModel, n.Describe())
+		}
+	}
+	for _, in := range m.Graph.Initializers {
+		if in.Tensor.DType == tensor.Float32 {
+			return nil, fmt.Errorf("%w: initializer %q is float32", ErrFloatModel, in.Name)
 		}
 	}
 	p, err := runtime.Compile(m, runtime.Options{Threads: 1})

@@ -51,25 +51,28 @@ func dotU8S8VNNI(a *uint8, b *int8, k int) int32
 //go:noescape
 func dotU8S8x4VNNI(a *uint8, b *int8, ldb, k int, out *[4]int32)
 
-// sgemm4x16FMA writes to the 4×16 block at c (row stride ldc) the product
-// of four rows of A (at a, stride lda, k values each) with a packed panel
-// of B (k rows of 16 floats, contiguous); k >= 1. It is an outer-product
-// kernel: per k, one broadcast of each A value and eight FMAs.
+// sgemm6x16FMA writes to the 6×16 block at c (row stride ldc) the product
+// of six rows of A (at a, stride lda, k values each) with a panel of B:
+// k rows of 16 floats, ldb floats apart (16 when packed); k >= 1. It is an outer-product
+// kernel: per k, one broadcast of each A value and eight FMAs, so each
+// output is an FMA chain over k from zero. With add != 0 the block is added
+// to C (one rounding per element) instead of overwriting it.
 //
 //go:noescape
-func sgemm4x16FMA(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+func sgemm6x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
 
-// gemm8x4x16VNNI writes to the 4×16 int32 block at c (row stride ldc) the
-// products of four uint8 rows of A (at a, stride lda, 4·kq bytes each) with
-// a packed int8 panel of B (kq blocks of 16 columns × 4 bytes): per block,
-// each A row's 4 bytes are broadcast and VPDPBUSD adds the 4-term dot
-// products into 16 int32 columns. kq >= 1.
+// gemm8x8x16VNNI writes to the 8×16 int32 block at c (row stride ldc) the
+// products of eight uint8 rows of A (at a, stride lda, 4·kq bytes each)
+// with a packed int8 panel of B (kq blocks of 16 columns × 4 bytes): per
+// block, each A row's 4 bytes are broadcast and VPDPBUSD adds the 4-term
+// dot products into 16 int32 columns; eight independent accumulators
+// hide its latency. kq >= 1.
 //
 //go:noescape
-func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
+func gemm8x8x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
 
-// gemm8x4x16AVX2 is gemm8x4x16VNNI with VPMADDUBSW/VPMADDWD on 256-bit
-// vectors; exact while B stays within [MinWeight, MaxWeight].
+// gemm8x4x16AVX2 is gemm8x8x16VNNI for four rows, with VPMADDUBSW/VPMADDWD
+// on 256-bit vectors; exact while B stays within [MinWeight, MaxWeight].
 //
 //go:noescape
 func gemm8x4x16AVX2(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
@@ -85,3 +88,10 @@ func erfAVX2(dst, src *float32, n int, c *[8]float32)
 //
 //go:noescape
 func expAVX2(dst, src *float32, n int, c *[8]float32)
+
+// requantAVX2 is RequantRow's loop over groups of 8 columns: 32-bit
+// absolute values, VPMULUDQ products on the even and odd lanes, VPSRLVQ
+// shifts, the sign restored, zero point added and the result clamped.
+//
+//go:noescape
+func requantAVX2(groups int, dst, acc, bias *int32, mult *uint32, sE, sO, hE, hO *uint64, zp, lo, hi int32)

@@ -218,19 +218,20 @@ loop:
 	VZEROUPPER
 	RET
 
-// func sgemm4x16FMA(k int, a *float32, lda int, b *float32, c *float32, ldc int)
-TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-48
+// func sgemm6x16FMA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+TEXT ·sgemm6x16FMA(SB), NOSPLIT, $0-64
 	MOVQ   k+0(FP), CX
-	MOVQ   a+8(FP), SI
+	MOVQ   a+8(FP), SI         // A rows 0-2: (SI), (SI)(R8*1), (SI)(R8*2)
 	MOVQ   lda+16(FP), R8
 	SHLQ   $2, R8              // A row stride in bytes
-	MOVQ   b+24(FP), DI        // packed panel: k rows of 16 floats
-	MOVQ   c+32(FP), DX
-	MOVQ   ldc+40(FP), R9
+	LEAQ   (SI)(R8*2), R10
+	ADDQ   R8, R10             // A rows 3-5: (R10), (R10)(R8*1), (R10)(R8*2)
+	MOVQ   b+24(FP), DI        // panel: k rows of 16 floats
+	MOVQ   ldb+32(FP), BX
+	SHLQ   $2, BX              // B row stride in bytes
+	MOVQ   c+40(FP), DX
+	MOVQ   ldc+48(FP), R9
 	SHLQ   $2, R9              // C row stride in bytes
-	LEAQ   (SI)(R8*1), R10     // A row 1
-	LEAQ   (R10)(R8*1), R11    // A row 2
-	LEAQ   (R11)(R8*1), R12    // A row 3
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -239,28 +240,61 @@ TEXT ·sgemm4x16FMA(SB), NOSPLIT, $0-48
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	XORQ   AX, AX              // byte offset of column k in the A rows
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
 
-loop:
-	VMOVUPS      (DI), Y8      // B[k][0:8]
-	VMOVUPS      32(DI), Y9    // B[k][8:16]
-	VBROADCASTSS (SI)(AX*1), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS (R10)(AX*1), Y11
-	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y9, Y11, Y3
-	VBROADCASTSS (R11)(AX*1), Y12
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VBROADCASTSS (R12)(AX*1), Y13
-	VFMADD231PS  Y8, Y13, Y6
-	VFMADD231PS  Y9, Y13, Y7
-	ADDQ         $64, DI
-	ADDQ         $4, AX
+loop6:
+	VMOVUPS      (DI), Y12     // B[k][0:8]
+	VMOVUPS      32(DI), Y13   // B[k][8:16]
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (R10)(R8*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R10)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         BX, DI
+	ADDQ         $4, SI
+	ADDQ         $4, R10
 	DECQ         CX
-	JNZ          loop
+	JNZ          loop6
 
+	MOVQ    add+56(FP), CX
+	TESTQ   CX, CX
+	JZ      store6
+	MOVQ    DX, R13            // add the block to C: C + acc, rounded once
+	VADDPS  (R13), Y0, Y0
+	VADDPS  32(R13), Y1, Y1
+	ADDQ    R9, R13
+	VADDPS  (R13), Y2, Y2
+	VADDPS  32(R13), Y3, Y3
+	ADDQ    R9, R13
+	VADDPS  (R13), Y4, Y4
+	VADDPS  32(R13), Y5, Y5
+	ADDQ    R9, R13
+	VADDPS  (R13), Y6, Y6
+	VADDPS  32(R13), Y7, Y7
+	ADDQ    R9, R13
+	VADDPS  (R13), Y8, Y8
+	VADDPS  32(R13), Y9, Y9
+	ADDQ    R9, R13
+	VADDPS  (R13), Y10, Y10
+	VADDPS  32(R13), Y11, Y11
+
+store6:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ    R9, DX
@@ -272,41 +306,61 @@ loop:
 	ADDQ    R9, DX
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
 	VZEROUPPER
 	RET
 
-// func gemm8x4x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
-TEXT ·gemm8x4x16VNNI(SB), NOSPLIT, $0-48
+// func gemm8x8x16VNNI(kq int, a *uint8, lda int, b *int8, c *int32, ldc int)
+TEXT ·gemm8x8x16VNNI(SB), NOSPLIT, $0-48
 	MOVQ   kq+0(FP), CX
-	MOVQ   a+8(FP), SI
+	MOVQ   a+8(FP), SI         // rows 0-2: (SI), (SI)(R8*1), (SI)(R8*2)
 	MOVQ   lda+16(FP), R8
 	MOVQ   b+24(FP), DI        // packed panel: kq blocks of 16 columns × 4 bytes
 	MOVQ   c+32(FP), DX
 	MOVQ   ldc+40(FP), R9
 	SHLQ   $2, R9              // C row stride in bytes
-	LEAQ   (SI)(R8*1), R10     // A row 1
-	LEAQ   (R10)(R8*1), R11    // A row 2
-	LEAQ   (R11)(R8*1), R12    // A row 3
+	LEAQ   (SI)(R8*2), R10
+	ADDQ   R8, R10             // rows 3-5: (R10), (R10)(R8*1), (R10)(R8*2)
+	LEAQ   (R10)(R8*2), R11
+	ADDQ   R8, R11             // rows 6-7: (R11), (R11)(R8*1)
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
-	XORQ   AX, AX
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
 
-loop:
+loop8:
 	VMOVDQU8     (DI), Z8      // B[4kk..4kk+3][0..15]
-	VPBROADCASTD (SI)(AX*1), Z9 // A row 0, bytes 4kk..4kk+3, in every lane
+	VPBROADCASTD (SI), Z9      // A row 0, bytes 4kk..4kk+3, in every lane
 	VPDPBUSD     Z8, Z9, Z0
-	VPBROADCASTD (R10)(AX*1), Z10
+	VPBROADCASTD (SI)(R8*1), Z10
 	VPDPBUSD     Z8, Z10, Z1
-	VPBROADCASTD (R11)(AX*1), Z11
+	VPBROADCASTD (SI)(R8*2), Z11
 	VPDPBUSD     Z8, Z11, Z2
-	VPBROADCASTD (R12)(AX*1), Z12
+	VPBROADCASTD (R10), Z12
 	VPDPBUSD     Z8, Z12, Z3
+	VPBROADCASTD (R10)(R8*1), Z13
+	VPDPBUSD     Z8, Z13, Z4
+	VPBROADCASTD (R10)(R8*2), Z14
+	VPDPBUSD     Z8, Z14, Z5
+	VPBROADCASTD (R11), Z16
+	VPDPBUSD     Z8, Z16, Z6
+	VPBROADCASTD (R11)(R8*1), Z17
+	VPDPBUSD     Z8, Z17, Z7
 	ADDQ         $64, DI
-	ADDQ         $4, AX
+	ADDQ         $4, SI
+	ADDQ         $4, R10
+	ADDQ         $4, R11
 	DECQ         CX
-	JNZ          loop
+	JNZ          loop8
 
 	VMOVDQU32 Z0, (DX)
 	ADDQ      R9, DX
@@ -315,6 +369,14 @@ loop:
 	VMOVDQU32 Z2, (DX)
 	ADDQ      R9, DX
 	VMOVDQU32 Z3, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z4, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z5, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z6, (DX)
+	ADDQ      R9, DX
+	VMOVDQU32 Z7, (DX)
 	VZEROUPPER
 	RET
 
@@ -470,5 +532,63 @@ loop:
 	ADDQ         $32, DI
 	SUBQ         $8, CX
 	JNZ          loop
+	VZEROUPPER
+	RET
+
+// func requantAVX2(groups int, dst, acc, bias *int32, mult *uint32, sE, sO, hE, hO *uint64, zp, lo, hi int32)
+TEXT ·requantAVX2(SB), NOSPLIT, $0-84
+	MOVQ         groups+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         acc+16(FP), SI
+	MOVQ         bias+24(FP), DX
+	MOVQ         mult+32(FP), R8
+	MOVQ         sE+40(FP), R9
+	MOVQ         sO+48(FP), R10
+	MOVQ         hE+56(FP), R11
+	MOVQ         hO+64(FP), R12
+	MOVL         zp+72(FP), AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         lo+76(FP), AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         hi+80(FP), AX
+	VMOVD        AX, X1
+	VPBROADCASTD X1, Y1
+
+rqloop:
+	VMOVDQU   (SI), Y0
+	VPADDD    (DX), Y0, Y0      // a = acc + bias
+	VPSRAD    $31, Y0, Y2       // sign mask
+	VPABSD    Y0, Y3            // |a| (as uint32)
+	VMOVDQU   (R8), Y4          // multipliers
+	VPMULUDQ  Y4, Y3, Y5        // even lanes: |a|·mult, 64-bit
+	VPSRLQ    $32, Y3, Y6
+	VPSRLQ    $32, Y4, Y7
+	VPMULUDQ  Y7, Y6, Y8        // odd lanes
+	VPADDQ    (R11), Y5, Y5     // + half
+	VPADDQ    (R12), Y8, Y8
+	VMOVDQU   (R9), Y9
+	VPSRLVQ   Y9, Y5, Y5        // >> s
+	VMOVDQU   (R10), Y10
+	VPSRLVQ   Y10, Y8, Y8
+	VPSLLQ    $32, Y8, Y8
+	VPBLENDD  $0xAA, Y8, Y5, Y5 // low dwords: even lanes from Y5, odd from Y8
+	VPXOR     Y2, Y5, Y5        // restore the sign
+	VPSUBD    Y2, Y5, Y5
+	VPADDD    Y13, Y5, Y5       // + zero point
+	VPMAXSD   Y14, Y5, Y5
+	VPMINSD   Y1, Y5, Y5
+	VMOVDQU   Y5, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $32, R8
+	ADDQ      $32, R9
+	ADDQ      $32, R10
+	ADDQ      $32, R11
+	ADDQ      $32, R12
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       rqloop
 	VZEROUPPER
 	RET

@@ -161,7 +161,7 @@ func TestGemmPackedMatchesFloat64(t *testing.T) {
 		for _, impl := range impls(best) {
 			prevF, prevI := Use(impl, Generic)
 			c := make([]float32, m*n)
-			GemmPacked(0, m, n, k, a, k, bp, c, n, NewGemmScratch(k))
+			GemmPacked(0, m, n, k, a, k, bp, c, n, KBlock(n, k), NewGemmScratch(k))
 			Use(prevF, prevI)
 			for i := 0; i < m; i++ {
 				for j := 0; j < n; j++ {
@@ -190,7 +190,7 @@ func BenchmarkGemmPacked(b *testing.B) {
 			pf, pi := Use(impl, Generic)
 			defer Use(pf, pi)
 			for i := 0; i < b.N; i++ {
-				GemmPacked(0, m, n, k, x, k, y, c, n, s)
+				GemmPacked(0, m, n, k, x, k, y, c, n, 0, s)
 			}
 			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
@@ -251,5 +251,111 @@ func BenchmarkGemmU8S8Packed(b *testing.B) {
 			}
 			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 		})
+	}
+}
+
+// TestGemmPackedSummationOrder checks the documented summation order of
+// GemmPacked against a scalar model of it (FMA chain per K block from zero,
+// block sums added in turn), bit for bit, for every implementation and for
+// split row ranges.
+func TestGemmPackedSummationOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	best, _ := Best()
+	for _, dims := range [][4]int{{6, 20, 300, 128}, {9, 33, 200, 128}, {1, 10, 256, 0}, {5, 16, 40, 16}} {
+		m, n, k, kb := dims[0], dims[1], dims[2], dims[3]
+		a := make([]float32, m*k)
+		b := make([]float32, k*n)
+		for i := range a {
+			a[i] = rng.Float32()*200 - 100
+		}
+		for i := range b {
+			b[i] = rng.Float32()*2 - 1
+		}
+		want := make([]float32, m*n)
+		blk := kb
+		if blk <= 0 {
+			blk = k
+		}
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var c float32
+				for k0 := 0; k0 < k; k0 += blk {
+					var s float32
+					for q := k0; q < min(k, k0+blk); q++ {
+						s = fma32(a[i*k+q], b[q*n+j], s)
+					}
+					if k0 == 0 {
+						c = s
+					} else {
+						c += s
+					}
+				}
+				want[i*n+j] = c
+			}
+		}
+		bp := make([]float32, PackedLen(k, n))
+		PackB(bp, b, n, k, n)
+		ldb := (n+15)/16*16 + 16
+		brows := make([]float32, k*ldb)
+		for q := 0; q < k; q++ {
+			copy(brows[q*ldb:], b[q*n:(q+1)*n])
+		}
+		for _, impl := range impls(best) {
+			prevF, prevI := Use(impl, Generic)
+			c := make([]float32, m*n)
+			s := NewGemmScratch(k)
+			half := m / 2
+			GemmPacked(0, half, n, k, a, k, bp, c, n, kb, s)
+			GemmPacked(half, m, n, k, a, k, bp, c, n, kb, s)
+			c2 := make([]float32, m*n) // the same with B unpacked, rows ldb apart
+			GemmRows(0, half, n, k, a, k, brows, ldb, c2, n, kb, s)
+			GemmRows(half, m, n, k, a, k, brows, ldb, c2, n, kb, s)
+			Use(prevF, prevI)
+			for i := range c {
+				if c[i] != want[i] || c2[i] != want[i] {
+					t.Fatalf("%v m=%d n=%d k=%d kblock=%d: C[%d]=%v (packed), %v (rows), want %v", impl, m, n, k, kb, i, c[i], c2[i], want[i])
+				}
+			}
+		}
+	}
+	if KBlock(196, 200) != 128 || KBlock(784, 25) != 32 || KBlock(32, 1024) != 512 {
+		t.Errorf("KBlock(196, 200)=%d KBlock(784, 25)=%d KBlock(32, 1024)=%d, want 128, 32, 512", KBlock(196, 200), KBlock(784, 25), KBlock(32, 1024))
+	}
+}
+
+// TestRequantRowBitIdentical compares RequantRow's AVX2 routine with its
+// pure-Go loop and with Requantize, over random and extreme accumulators.
+func TestRequantRowBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const n = 77
+	mult, shift := make([]int32, n), make([]int, 0, n)
+	for j := 0; j < n; j++ {
+		mult[j] = 1<<30 + rng.Int31n(1<<30)
+		shift = append(shift, rng.Intn(50)-25)
+	}
+	tab := NewRequantTable(mult, shift)
+	acc, bias := make([]int32, n), make([]int32, n)
+	for round := 0; round < 200; round++ {
+		for j := range acc {
+			acc[j], bias[j] = rng.Int31()-1<<30, rng.Int31n(1<<20)-1<<19
+			if round < 3 {
+				acc[j], bias[j] = []int32{-1 << 31, 1<<31 - 1, 0}[round], 0
+			}
+		}
+		for _, clamp := range [][3]int32{{0, -1 << 31, 1<<31 - 1}, {118, 0, 255}, {0, MinWeight, MaxWeight}} {
+			var got [2][n]int32
+			for i, impl := range []Impl{Generic, AVX2} {
+				pf, pi := Use(Generic, impl)
+				RequantRow(got[i][:], acc, bias, tab, clamp[0], clamp[1], clamp[2])
+				Use(pf, pi)
+			}
+			for j := 0; j < n; j++ {
+				want := int32(int64(Requantize(acc[j]+bias[j], mult[j], shift[j])) + int64(clamp[0]))
+				want = min(max(want, clamp[1]), clamp[2])
+				if got[0][j] != got[1][j] || (round >= 3 && got[0][j] != want) {
+					t.Fatalf("round %d column %d: generic %d, avx2 %d, Requantize %d", round, j, got[0][j], got[1][j], want)
+				}
+			}
+		}
 	}
 }

@@ -31,7 +31,7 @@ async function main() {
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
   const req = JSON.parse(Buffer.concat(chunks).toString());
-  const opts = { intraOpNumThreads: req.threads || 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const opts = { intraOpNumThreads: req.threads || 1, interOpNumThreads: 1, graphOptimizationLevel: req.opt || 'all' };
   const sess = await ort.InferenceSession.create(req.model, opts);
   const feeds = (req.runs || []).map(r => {
     const f = {};

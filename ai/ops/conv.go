@@ -53,85 +53,88 @@ func buildConv(b *Build) error {
 	kh, kw := win.k[0], win.k[1]
 	ih, iw := win.in[0], win.in[1]
 	oh, ow := win.out[0], win.out[1]
+	ph, pw := ih+win.pb[0]+win.pe[0], iw+win.pb[1]+win.pe[1]
 	kc := cg * kh * kw
 	p := oh * ow
-	// Rows of the patch matrix are padded to a multiple of 8 floats so the
-	// FMA kernel runs over whole vectors.
-	ldk := (kc + 7) &^ 7
+	// The im2col matrix is K×P (one row per (c, ky, kx), one column per
+	// output position), rows padded to a multiple of 16 columns: the layout
+	// and the summation order of ONNX Runtime's im2col+SGEMM convolution,
+	// so both add the same products in the same order (kernels.GemmRows).
+	// With stride 1 the matrix is "wide": a column per position of the
+	// padded input's rows (oh × pw instead of oh × ow), so that each of its
+	// rows is one contiguous run of the padded input; the extra columns are
+	// computed and dropped.
+	wide := win.s[0] == 1 && win.s[1] == 1
+	np, rowLen := p, ow
+	if wide {
+		np, rowLen = oh*pw, pw
+	}
+	ldp := (np + kernels.Panel - 1) / kernels.Panel * kernels.Panel
+	slack := (kw - 1) * win.d[1] // a wide row's run ends past the plane
 	threads := 1
 	if b.Group != nil {
 		threads = max(1, b.Group.Threads)
 	}
-	if err := b.Reserve(4 * (threads*p*ldk + m*ldk + p*kc + threads*p*m/g + kernels.PackedLen(kc, m/g)*g)); err != nil {
+	if err := b.Reserve(4 * (threads*(cg*ph*pw+slack+kc*ldp+mg*ldp) + m*kc)); err != nil {
 		return err
 	}
 	if err := b.Work(int64(n) * int64(m) * int64(p) * int64(kc)); err != nil {
 		return err
 	}
-	scratch := make([][]float32, threads)
-	for i := range scratch {
-		scratch[i] = make([]float32, p*ldk)
-	}
-	var geo *nhwc
-	var padded [][]float32
-	if g == 1 && win.d[0] == 1 && win.d[1] == 1 {
-		geo = win.nhwc(c)
-		if err := b.Reserve(4 * threads * geo.paddedLen()); err != nil {
-			return err
-		}
-		padded = make([][]float32, threads)
-		for i := range padded {
-			padded[i] = make([]float32, geo.paddedLen())
-		}
-	}
-	// Weights repacked with the same padded row length.
-	var wpack []float32
-	packW := func(w []float32) {
-		if wpack == nil {
-			wpack = make([]float32, m*ldk)
-		}
-		for i := 0; i < m; i++ {
-			if geo != nil {
-				repack(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc], c, kh, kw)
-			} else {
-				copy(wpack[i*ldk:i*ldk+kc], w[i*kc:(i+1)*kc])
-			}
-		}
+	padded := make([][]float32, threads) // zero borders, written once
+	cols := make([][]float32, threads)
+	cbuf := make([][]float32, threads)
+	for i := range padded {
+		padded[i] = make([]float32, cg*ph*pw+slack)
+		cols[i] = make([]float32, kc*ldp)
+		cbuf[i] = make([]float32, mg*ldp)
 	}
 	constW := wv.Const != nil
+	var ws []float32 // weights, [M][C/g·kh·kw]
+	if constW {
+		ws = wv.Const.Contiguous().F32()
+	}
 	if b.Has(2) && b.In[2].Const != nil {
 		bias = b.In[2].Const.Contiguous().F32()[:m]
 	}
-	var xs, ys []float32
-	var bs []float32
-	table := win.patchTable(cg)
-	if constW {
-		packW(wv.Const.Contiguous().F32())
-	}
-	im2col := func(w int, col []float32, img []float32) {
-		if geo != nil {
-			gatherNHWC(geo, img, padded[w], col, ldk)
-		} else {
-			gather(table, img, col, ldk, 0)
+	sh, sw, dh, dw := win.s[0], win.s[1], win.d[0], win.d[1]
+	im2col := func(w int, img []float32) {
+		pad, col := padded[w], cols[w]
+		for ch := 0; ch < cg; ch++ {
+			plane := pad[ch*ph*pw:]
+			for y := 0; y < ih; y++ {
+				at := (y+win.pb[0])*pw + win.pb[1]
+				copy(plane[at:at+iw], img[(ch*ih+y)*iw:(ch*ih+y+1)*iw])
+			}
 		}
-	}
-	// The product is patches (P×K) times the packed transposed weights of
-	// the group (K×Mg), giving P×Mg, which scatter writes as Mg planes.
-	plen := kernels.PackedLen(kc, mg)
-	wp := make([]float32, g*plen)
-	packPanels := func() {
-		for gi := 0; gi < g; gi++ {
-			kernels.PackBT(wp[gi*plen:], wpack[gi*mg*ldk:], ldk, kc, mg)
+		row := 0
+		for ch := 0; ch < cg; ch++ {
+			for ky := 0; ky < kh; ky++ {
+				for kx := 0; kx < kw; kx++ {
+					dst := col[row*ldp : row*ldp+np]
+					row++
+					if wide {
+						at := ch*ph*pw + ky*dh*pw + kx*dw
+						copy(dst, pad[at:at+np])
+						continue
+					}
+					for oy := 0; oy < oh; oy++ {
+						src := pad[ch*ph*pw+(oy*sh+ky*dh)*pw+kx*dw:]
+						d := dst[oy*ow : (oy+1)*ow]
+						if sw == 1 {
+							copy(d, src[:ow])
+							continue
+						}
+						for ox := range d {
+							d[ox] = src[ox*sw]
+						}
+					}
+				}
+			}
 		}
-	}
-	if constW {
-		packPanels()
 	}
 	gs := newScratch(b, kc)
-	cbuf := make([][]float32, threads)
-	for i := range cbuf {
-		cbuf[i] = make([]float32, p*mg)
-	}
+	kblock := kernels.KBlock(p, kc) // MLAS: filters × K times K × positions
 	relu := false
 	switch act := b.String("xairrosx.activation", ""); act {
 	case "":
@@ -140,49 +143,47 @@ func buildConv(b *Build) error {
 	default:
 		return b.Errorf("fused activation %q is not supported", act)
 	}
-	scatter := func(cb, dst, bb []float32) {
-		for j := 0; j < mg; j++ {
+	var xs, ys, bs []float32
+	// product computes, on worker w, output channels [lo, hi) of group gi
+	// of image img from the im2col matrix in buffer set src, with bias and
+	// activation.
+	product := func(w, src, img, gi, lo, hi int) {
+		kernels.GemmRows(lo, hi, np, kc, ws[gi*mg*kc:], kc, cols[src], ldp, cbuf[src], ldp, kblock, gs[w])
+		for j := lo; j < hi; j++ {
 			var bj float32
-			if bb != nil {
-				bj = bb[j]
+			if bs != nil {
+				bj = bs[gi*mg+j]
 			}
-			plane := dst[j*p : (j+1)*p]
-			if relu {
-				for q := range plane {
-					plane[q] = max(cb[q*mg+j]+bj, 0)
+			plane := ys[(img*m+gi*mg+j)*p : (img*m+gi*mg+j+1)*p]
+			for oy := 0; oy < oh; oy++ {
+				acc := cbuf[src][j*ldp+oy*rowLen : j*ldp+oy*rowLen+ow]
+				dst := plane[oy*ow : (oy+1)*ow]
+				if relu {
+					for q, v := range acc {
+						dst[q] = max(v+bj, 0)
+					}
+					continue
 				}
-				continue
-			}
-			for q := range plane {
-				plane[q] = cb[q*mg+j] + bj
+				for q, v := range acc {
+					dst[q] = v + bj
+				}
 			}
 		}
-	}
-	groupBias := func(gi int) []float32 {
-		if bs == nil {
-			return nil
-		}
-		return bs[gi*mg : (gi+1)*mg]
 	}
 	// one (image, group) pair per work item when there are several images
 	perImage := func(w, lo, hi int) {
-		col := scratch[w]
 		for item := lo; item < hi; item++ {
 			img, gi := item/g, item%g
-			im2col(w, col, xs[(img*c+gi*cg)*ih*iw:])
-			kernels.GemmPacked(0, p, mg, kc, col, ldk, wp[gi*plen:], cbuf[w], mg, gs[w])
-			scatter(cbuf[w], ys[(img*m+gi*mg)*p:], groupBias(gi))
+			im2col(w, xs[(img*c+gi*cg)*ih*iw:])
+			product(w, w, img, gi, 0, mg)
 		}
 	}
-	var curGroup int
-	rows := func(w, lo, hi int) {
-		kernels.GemmPacked(lo, hi, mg, kc, scratch[0], ldk, wp[curGroup*plen:], cbuf[0], mg, gs[w])
-	}
+	var curImg, curGroup int
+	rows := func(w, lo, hi int) { product(w, 0, curImg, curGroup, lo, hi) }
 	b.Run = func(inT, outT []*tensor.Tensor) {
 		xs, ys = inT[0].F32(), outT[0].F32()
 		if !constW {
-			packW(inT[1].F32())
-			packPanels()
+			ws = inT[1].F32()
 		}
 		bs = bias
 		if bs == nil && len(inT) > 2 && inT[2] != nil {
@@ -192,11 +193,10 @@ func buildConv(b *Build) error {
 			b.Group.For(n*g, 1, perImage)
 			return
 		}
-		for img := 0; img < n; img++ {
+		for curImg = 0; curImg < n; curImg++ {
 			for curGroup = 0; curGroup < g; curGroup++ {
-				im2col(0, scratch[0], xs[(img*c+curGroup*cg)*ih*iw:])
-				b.Group.For(p, 16, rows)
-				scatter(cbuf[0], ys[(img*m+curGroup*mg)*p:], groupBias(curGroup))
+				im2col(0, xs[(curImg*c+curGroup*cg)*ih*iw:])
+				b.Group.For(mg, 4, rows)
 			}
 		}
 	}

@@ -28,6 +28,16 @@ func perWorker[T any](b *Build, mk func() T) []T {
 	return s
 }
 
+// gemmKBlock is the K block length of an m×k by k×n float32 product, as
+// ONNX Runtime's MLAS sums it: a single row (its M=1 kernel) is one FMA
+// chain over all of K, larger products follow kernels.KBlock.
+func gemmKBlock(m, n, k int) int {
+	if m == 1 {
+		return 0
+	}
+	return kernels.KBlock(n, k)
+}
+
 // transposeInto writes the k×n row-major matrix src transposed (n×k, row
 // stride ld) into dst.
 func transposeInto(dst []float32, ld int, src []float32, k, n int) {
@@ -117,6 +127,10 @@ func buildMatMul(b *Build) error {
 		packB(bv.Const.Contiguous().F32())
 	}
 	scratch := newScratch(b, k)
+	kblock := gemmKBlock(m, n, k)
+	if nbB == 1 { // one B for all: MLAS runs one GEMM over every row
+		kblock = gemmKBlock(nb*m, n, k)
+	}
 	var bias []float32
 	if b.Has(2) {
 		if b.In[2].Const == nil || tensor.NumElements(b.In[2].Shape) != n {
@@ -130,7 +144,7 @@ func buildMatMul(b *Build) error {
 		for it := lo; it < hi; {
 			bi, r := it/m, it%m
 			end := min(m, r+(hi-it))
-			kernels.GemmPacked(r, end, n, k, xa[aOff[bi]*m*k:], k, bp[bOff[bi]*plen:], yc[bi*m*n:], n, scratch[w])
+			kernels.GemmPacked(r, end, n, k, xa[aOff[bi]*m*k:], k, bp[bOff[bi]*plen:], yc[bi*m*n:], n, kblock, scratch[w])
 			if bias != nil {
 				for i := r; i < end; i++ {
 					row := yc[(bi*m+i)*n : (bi*m+i+1)*n]
@@ -203,9 +217,10 @@ func buildGemm(b *Build) error {
 		packB(bv.Const.Contiguous().F32())
 	}
 	scratch := newScratch(b, k)
+	kblock := gemmKBlock(m, n, k)
 	var xa, yc, cc []float32
 	rows := func(w, lo, hi int) {
-		kernels.GemmPacked(lo, hi, n, k, xa, k, bp, yc, n, scratch[w])
+		kernels.GemmPacked(lo, hi, n, k, xa, k, bp, yc, n, kblock, scratch[w])
 		for i := lo; i < hi; i++ {
 			row := yc[i*n : (i+1)*n]
 			if alpha != 1 {

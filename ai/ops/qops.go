@@ -21,14 +21,20 @@ type qparams struct {
 	yzp        int32
 	relu       bool
 	out32      bool // int32 accumulators out, no requantization
+	scaled     bool // int32 out, requantized without clamping ("int32s")
+	int7       bool // int8 out in [-64, 63], zero point 0 ("int7")
 	perChannel bool
 }
 
 func readQParams(b *Build, channels int) (*qparams, error) {
+	o := b.String("output", "uint8")
 	q := &qparams{xzp: int32(b.Int("x_zero_point", 0)), yzp: int32(b.Int("y_zero_point", 0)),
-		relu: b.Int("relu", 0) != 0, out32: b.String("output", "uint8") == "int32"}
-	if o := b.String("output", "uint8"); o != "uint8" && o != "int32" {
-		return nil, b.Errorf("output %q must be uint8 or int32", o)
+		relu: b.Int("relu", 0) != 0, out32: o == "int32", scaled: o == "int32s", int7: o == "int7"}
+	if o != "uint8" && o != "int32" && o != "int32s" && o != "int7" {
+		return nil, b.Errorf("output %q must be uint8, int32, int32s or int7", o)
+	}
+	if (q.scaled || q.int7) && (q.yzp != 0 || q.relu) {
+		return nil, b.Errorf("output %q takes no y_zero_point and no relu", o)
 	}
 	if q.xzp < 0 || q.xzp > 255 || q.yzp < 0 || q.yzp > 255 {
 		return nil, b.Errorf("zero points must be in [0, 255]")
@@ -62,6 +68,17 @@ func (q *qparams) channel(ch int) (int32, int, int32) {
 		lo = q.yzp
 	}
 	return q.mult[i], q.shift[i], lo
+}
+
+// dtype returns the output element type.
+func (q *qparams) dtype() tensor.DType {
+	switch {
+	case q.out32 || q.scaled:
+		return tensor.Int32
+	case q.int7:
+		return tensor.Int8
+	}
+	return tensor.Uint8
 }
 
 // requant converts one accumulator of channel ch to uint8.
@@ -138,6 +155,9 @@ func buildQConv(b *Build) error {
 	q, err := readQParams(b, m)
 	if err != nil {
 		return err
+	}
+	if q.scaled || q.int7 {
+		return b.Errorf("output %q is for QGemm only", b.String("output", ""))
 	}
 	cg, mg := c/g, m/g
 	kh, kw := win.k[0], win.k[1]
@@ -253,18 +273,24 @@ func buildQConv(b *Build) error {
 	return nil
 }
 
-// buildQGemm: Y = X·Wᵀ + B with uint8 X [M, K], int8 W [N, K] (already
-// transposed, in [-64, 63]) and int32 B [N]; output uint8 requantized per
-// column, or int32 accumulators with output="int32".
+// buildQGemm: Y = X·Wᵀ + B with uint8 X [..., M, K] (leading axes are
+// flattened into rows), int8 W [N, K] (already transposed, in [-64, 63])
+// and int32 B [N]. The output, [..., M, N], is by the output attribute:
+// "uint8" requantized per column (default), "int32" raw accumulators,
+// "int32s" requantized per column into int32 without clamping, or "int7"
+// requantized per column into int8 clamped to [-64, 63] (zero point 0).
+// Requantization is kernels.RequantRow: the rounded value is taken modulo
+// 2^32 before the zero point is added and the result clamped.
 func buildQGemm(b *Build) error {
 	if err := b.need(2, 3, tensor.Uint8); err != nil {
 		return err
 	}
 	x, wv := b.In[0], b.In[1]
-	if len(x.Shape) != 2 || len(wv.Shape) != 2 || x.Shape[1] != wv.Shape[1] {
+	if len(x.Shape) < 2 || len(wv.Shape) != 2 || x.Shape[len(x.Shape)-1] != wv.Shape[1] {
 		return b.Errorf("X %v and W %v (N×K) do not fit", x.Shape, wv.Shape)
 	}
-	m, k, n := x.Shape[0], x.Shape[1], wv.Shape[0]
+	k, n := wv.Shape[1], wv.Shape[0]
+	m := tensor.NumElements(x.Shape) / max(1, k)
 	q, err := readQParams(b, n)
 	if err != nil {
 		return err
@@ -284,27 +310,60 @@ func buildQGemm(b *Build) error {
 	if err != nil {
 		return err
 	}
-	outT := tensor.Uint8
-	if q.out32 {
-		outT = tensor.Int32
-	}
-	b.Out = []Value{{DType: outT, Shape: []int{m, n}}}
+	outShape := append(clone(x.Shape[:len(x.Shape)-1]), n)
+	b.Out = []Value{{DType: q.dtype(), Shape: outShape}}
 	xpad := make([]uint8, m*ldk)
 	acc := make([]int32, m*n)
 	panel := make([]int8, kernels.PackedLen8(ldk, n))
 	kernels.PackB8(panel, wpack, ldk, ldk, n)
 	gs := newScratch8(b, ldk)
+	// per-column requantization (kernels.RequantRow) and the clamp of the
+	// output type
+	var tab *kernels.RequantTable
+	zp, lo, hi := q.yzp, int32(0), int32(255)
+	switch {
+	case q.out32:
+	case q.scaled:
+		lo, hi = -1<<31, 1<<31-1
+	case q.int7:
+		lo, hi = kernels.MinWeight, kernels.MaxWeight
+	default:
+		_, _, lo = q.channel(0)
+	}
+	if !q.out32 {
+		mults, shifts := make([]int32, n), make([]int, n)
+		for j := range mults {
+			mults[j], shifts[j], _ = q.channel(j)
+		}
+		tab = kernels.NewRequantTable(mults, shifts)
+	}
 	var y8 []uint8
 	var y32 []int32
-	rows := func(w, lo, hi int) {
-		kernels.GemmU8S8Packed(lo, hi, n, ldk, xpad, ldk, panel, acc, n, gs[w])
-		for i := lo; i < hi; i++ {
-			for j := 0; j < n; j++ {
-				a := acc[i*n+j] + bias[j]
-				if q.out32 {
-					y32[i*n+j] = a
-				} else {
-					y8[i*n+j] = q.requant(a, j)
+	var y7 []int8
+	rows := func(w, lo2, hi2 int) {
+		kernels.GemmU8S8Packed(lo2, hi2, n, ldk, xpad, ldk, panel, acc, n, gs[w])
+		bias := bias[:n]
+		for i := lo2; i < hi2; i++ {
+			ar := acc[i*n : (i+1)*n]
+			switch {
+			case q.out32:
+				out := y32[i*n : (i+1)*n]
+				for j, a := range ar {
+					out[j] = a + bias[j]
+				}
+			case q.scaled:
+				kernels.RequantRow(y32[i*n:(i+1)*n], ar, bias, tab, zp, lo, hi)
+			case q.int7:
+				kernels.RequantRow(ar, ar, bias, tab, zp, lo, hi)
+				out := y7[i*n : (i+1)*n]
+				for j, v := range ar {
+					out[j] = int8(v)
+				}
+			default:
+				kernels.RequantRow(ar, ar, bias, tab, zp, lo, hi)
+				out := y8[i*n : (i+1)*n]
+				for j, v := range ar {
+					out[j] = uint8(v)
 				}
 			}
 		}
@@ -314,9 +373,12 @@ func buildQGemm(b *Build) error {
 		for i := 0; i < m; i++ {
 			copy(xpad[i*ldk:i*ldk+k], xs[i*k:(i+1)*k])
 		}
-		if q.out32 {
+		switch q.dtype() {
+		case tensor.Int32:
 			y32 = out[0].I32()
-		} else {
+		case tensor.Int8:
+			y7 = out[0].I8()
+		default:
 			y8 = out[0].U8()
 		}
 		b.Group.For(m, 4, rows)

@@ -118,29 +118,23 @@ func buildTranspose(b *Build) error {
 		// 4-byte elements: walk the output in rows of its last axis.
 		inner, innerStride := out[r-1], st[r-1]
 		outer := n / max(1, inner)
-		b.Run = func(inT, outT []*tensor.Tensor) {
-			src := unsafeU32(inT[0])
-			dst := unsafeU32(outT[0])
-			for i := range idx {
-				idx[i] = 0
-			}
-			for row := 0; row < outer; row++ {
-				off := 0
-				for d := 0; d < r-1; d++ {
-					off += idx[d] * st[d]
+		var src, dst []uint32
+		rows := func(_, lo, hi int) {
+			for row := lo; row < hi; row++ {
+				off, rem := 0, row
+				for d := r - 2; d >= 0; d-- {
+					off += rem % out[d] * st[d]
+					rem /= out[d]
 				}
 				dr := dst[row*inner : (row+1)*inner]
 				for x := range dr {
 					dr[x] = src[off+x*innerStride]
 				}
-				for d := r - 2; d >= 0; d-- {
-					idx[d]++
-					if idx[d] < out[d] {
-						break
-					}
-					idx[d] = 0
-				}
 			}
+		}
+		b.Run = func(inT, outT []*tensor.Tensor) {
+			src, dst = unsafeU32(inT[0]), unsafeU32(outT[0])
+			b.Group.For(outer, max(1, 16384/max(1, inner)), rows)
 		}
 		return nil
 	}

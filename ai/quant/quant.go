@@ -77,31 +77,9 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 		return nil, fmt.Errorf("quant: empty calibration set")
 	}
 	g := m.Graph
-	ranges := map[string]*rng{}
-	track := func(name string) {
-		t := p.Value(name)
-		if t == nil || t.DType != tensor.Float32 {
-			return
-		}
-		r := ranges[name]
-		if r == nil {
-			r = &rng{math.Inf(1), math.Inf(-1)}
-			ranges[name] = r
-		}
-		for _, v := range t.F32()[:t.Len()] {
-			r.lo, r.hi = math.Min(r.lo, float64(v)), math.Max(r.hi, float64(v))
-		}
-	}
-	for _, in := range calib {
-		if _, err := p.Run(in); err != nil {
-			return nil, fmt.Errorf("quant: calibration: %w", err)
-		}
-		track(p.Inputs[0].Name)
-		for _, n := range g.Nodes {
-			for _, o := range n.Outputs {
-				track(o)
-			}
-		}
+	ranges, err := calibrate(p, g, calib)
+	if err != nil {
+		return nil, err
 	}
 
 	consumers := g.Consumers()
@@ -232,32 +210,7 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 			finalOut := isOutput[last]
 			// Weights: per channel for requantized outputs; one scale for
 			// int32 outputs so that accumulators share one scale.
-			scales := make([]float64, channels)
-			global := 0.0
-			for c := 0; c < channels; c++ {
-				mx := 0.0
-				for _, v := range wrows[c*k : (c+1)*k] {
-					mx = math.Max(mx, math.Abs(float64(v)))
-				}
-				scales[c] = mx
-				global = math.Max(global, mx)
-			}
-			for c := range scales {
-				if finalOut {
-					scales[c] = global
-				}
-				if scales[c] == 0 {
-					scales[c] = 1
-				}
-				scales[c] /= kernels.MaxWeight
-			}
-			wq := tensor.MustNew(tensor.Int8, append([]int{channels}, wShape(n.OpType, w, k)...)...)
-			for c := 0; c < channels; c++ {
-				for i, v := range wrows[c*k : (c+1)*k] {
-					r := math.Round(float64(v) / scales[c])
-					wq.I8()[c*k+i] = int8(min(max(r, kernels.MinWeight), kernels.MaxWeight))
-				}
-			}
+			wq, scales := weightsInt8(wrows, channels, k, finalOut, append([]int{channels}, wShape(n.OpType, w, k)...)...)
 			bq := tensor.MustNew(tensor.Int32, channels)
 			for c := 0; c < channels; c++ {
 				if bias != nil {
@@ -350,6 +303,38 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 		return nil, fmt.Errorf("quant: produced a model that does not compile: %w", err)
 	}
 	return qm, nil
+}
+
+// calibrate runs the calibration inputs through p (compiled with KeepAll)
+// and returns the range of every float32 value of g.
+func calibrate(p *runtime.Program, g *onnx.Graph, calib []*tensor.Tensor) (map[string]*rng, error) {
+	ranges := map[string]*rng{}
+	track := func(name string) {
+		t := p.Value(name)
+		if t == nil || t.DType != tensor.Float32 {
+			return
+		}
+		r := ranges[name]
+		if r == nil {
+			r = &rng{math.Inf(1), math.Inf(-1)}
+			ranges[name] = r
+		}
+		for _, v := range t.F32()[:t.Len()] {
+			r.lo, r.hi = math.Min(r.lo, float64(v)), math.Max(r.hi, float64(v))
+		}
+	}
+	for _, in := range calib {
+		if _, err := p.Run(in); err != nil {
+			return nil, fmt.Errorf("quant: calibration: %w", err)
+		}
+		track(p.Inputs[0].Name)
+		for _, n := range g.Nodes {
+			for _, o := range n.Outputs {
+				track(o)
+			}
+		}
+	}
+	return ranges, nil
 }
 
 func wShape(op string, w *tensor.Tensor, k int) []int {

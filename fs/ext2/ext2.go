@@ -1,17 +1,31 @@
 // Package ext2 is a backend (see fs/backend) for file systems in the
 // standard ext2 on-disk format, as made by mkfs.ext2, on a block device.
 //
-// This version mounts read-only: it validates the superblock and group
-// descriptors at Mount (a corrupt or unsupported image is refused with an
-// error naming what is wrong, never a panic), and reads directories
-// (linked-list format), regular files through direct, indirect, double and
-// triple indirect blocks, fast and slow symbolic links, and inode
-// attributes. Every on-disk pointer is range-checked when used; a bad one
-// turns into EIO for that operation.
+// Mount (read-only) and Open (read-only or read-write) validate the
+// superblock and group descriptors: a corrupt or unsupported image is
+// refused with an error naming what is wrong, never a panic. Every on-disk
+// pointer is range-checked when used; a bad one turns into EIO for that
+// operation.
+//
+// Read-write mounts cache metadata and file data (write-back, bounded) and
+// write it out in checkpoints (Sync, a node's Sync, Unmount, or when the
+// cache is full) ordered so that the image on the device is consistent up
+// to leaked blocks and inodes at every instant: new blocks before pointers
+// to them, inodes before the directory entries that name them, directory
+// entries added before others are removed, and frees applied only after the
+// pointers are gone. A file system not cleanly unmounted (a power cut) is
+// repaired at the next read-write mount by a recovery pass that rebuilds
+// link counts, bitmaps and free counts from the tree. docs/ext2.md
+// describes the design.
+//
+// Locking: FS.mu serializes every exported method and every backend call
+// (the VFS already serializes backend calls; the lock also covers Sync and
+// Unmount called from outside the VFS).
 package ext2
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -36,17 +50,23 @@ type Device interface {
 // Magic is the ext2 superblock magic number, also the Statfs type.
 const Magic = 0xEF53
 
-// Feature flags of the superblock.
+// Feature flags of the superblock and other on-disk constants.
 const (
 	compatHasJournal  = 0x0004
+	compatResizeInode = 0x0010
 	incompatFiletype  = 0x0002
-	incompatRecover   = 0x0004
-	incompatJournDev  = 0x0008
+	roCompatSparse    = 0x0001
+	roCompatLargeFile = 0x0002
+	roCompatBtreeDir  = 0x0004
 	roCompatHugeFile  = 0x0008
 	rootIno           = 2
 	superOff          = 1024
 	inodeBlockPtrs    = 15
 	maxSymlinkFastLen = 60
+	stateValid        = 1 // s_state: cleanly unmounted
+	stateError        = 2 // s_state: errors detected
+	flagIndex         = 0x1000
+	flagHuge          = 0x40000
 )
 
 var incompatNames = map[uint32]string{
@@ -56,9 +76,34 @@ var incompatNames = map[uint32]string{
 	0x4000: "large_dir", 0x8000: "inline_data", 0x10000: "encrypt", 0x20000: "casefold",
 }
 
+var roCompatNames = map[uint32]string{
+	0x0008: "huge_file", 0x0010: "gdt_csum (uninit_bg)", 0x0020: "dir_nlink", 0x0040: "extra_isize",
+	0x0100: "quota", 0x0200: "bigalloc", 0x0400: "metadata_csum", 0x1000: "readonly",
+	0x2000: "project", 0x8000: "verity", 0x10000: "orphan_present",
+}
+
+// Options configure Open.
+type Options struct {
+	// ReadWrite mounts the file system for writing; otherwise it is
+	// read-only and nothing is ever written to the device.
+	ReadWrite bool
+	// Clock gives timestamps; nil means time.Now.
+	Clock func() time.Time
+	// CacheBytes bounds the dirty data and metadata held in memory before
+	// a checkpoint writes it out; 0 means DefaultCacheBytes.
+	CacheBytes int64
+}
+
+// DefaultCacheBytes is the default bound of the write-back cache.
+const DefaultCacheBytes = 8 << 20
+
 // FS is a mounted ext2 file system. It implements backend.FS.
 type FS struct {
+	mu             sync.Mutex
 	dev            Device
+	rw             bool
+	closed         bool
+	clock          func() time.Time
 	bs             int64 // block size in bytes
 	blocks         uint32
 	inodes         uint32
@@ -66,22 +111,37 @@ type FS struct {
 	freeInodes     uint32
 	reserved       uint32
 	firstData      uint32
+	firstIno       uint32
 	blocksPerGroup uint32
 	inodesPerGrp   uint32
 	inodeSize      int64
+	reservedGDT    uint32
+	gdtBlocks      uint32
 	groups         []group
 	filetype       bool
 	hugeFile       bool
-	ptrMu          sync.Mutex
-	ptrCache       map[uint32][]byte // indirect blocks by number
+	sparseSuper    bool
+	sb             []byte // the primary superblock, 1024 bytes
+	sbDirty        bool   // a feature flag changed: write sb in the next checkpoint
+	recovered      bool
+
+	c     cache
+	icach map[uint32]*inode
 }
 
 type group struct {
-	inodeTable uint32
+	blockBitmap, inodeBitmap, inodeTable uint32
+	freeBlocks, freeInodes, usedDirs     uint32
 }
 
-// Mount reads and checks the superblock and group descriptors of dev.
-func Mount(dev Device) (*FS, error) {
+// Mount mounts dev read-only (Open with default Options).
+func Mount(dev Device) (*FS, error) { return Open(dev, Options{}) }
+
+// Open reads and checks the superblock and group descriptors of dev and
+// mounts it. A read-write mount marks the file system "not clean" on the
+// device until Unmount; when it finds it already not clean (the previous
+// mount ended without Unmount), it first runs the recovery pass.
+func Open(dev Device, o Options) (*FS, error) {
 	if dev.Size() < superOff+1024 {
 		return nil, fmt.Errorf("ext2: device of %d bytes is too small for a superblock", dev.Size())
 	}
@@ -93,7 +153,10 @@ func Mount(dev Device) (*FS, error) {
 	if m := le.Uint16(sb[56:]); m != Magic {
 		return nil, fmt.Errorf("ext2: superblock: bad magic %#x (want %#x)", m, Magic)
 	}
-	f := &FS{dev: dev, ptrCache: map[uint32][]byte{}}
+	f := &FS{dev: dev, sb: sb, rw: o.ReadWrite, clock: o.Clock, icach: map[uint32]*inode{}}
+	if f.clock == nil {
+		f.clock = time.Now
+	}
 	f.inodes = le.Uint32(sb[0:])
 	f.blocks = le.Uint32(sb[4:])
 	f.reserved = le.Uint32(sb[8:])
@@ -109,27 +172,29 @@ func Mount(dev Device) (*FS, error) {
 	}
 	f.bs = 1024 << logBS
 	f.inodeSize = 128
+	f.firstIno = 11
+	f.sparseSuper = false
 	switch rev {
 	case 0:
 	case 1:
 		f.inodeSize = int64(le.Uint16(sb[88:]))
+		f.firstIno = le.Uint32(sb[84:])
 		compat, incompat, ro := le.Uint32(sb[92:]), le.Uint32(sb[96:]), le.Uint32(sb[100:])
 		if compat&compatHasJournal != 0 {
 			return nil, fmt.Errorf("ext2: superblock: feature has_journal (ext3/ext4 journaling) is not supported")
 		}
 		if bad := incompat &^ incompatFiletype; bad != 0 {
-			for bit := uint32(1); bit != 0; bit <<= 1 {
-				if bad&bit != 0 {
-					name := incompatNames[bit]
-					if name == "" {
-						name = fmt.Sprintf("unknown %#x", bit)
-					}
-					return nil, fmt.Errorf("ext2: superblock: incompatible feature %s is not supported", name)
-				}
-			}
+			return nil, fmt.Errorf("ext2: superblock: incompatible feature %s is not supported", featureName(bad, incompatNames))
+		}
+		if bad := ro &^ (roCompatSparse | roCompatLargeFile | roCompatBtreeDir); bad != 0 && f.rw {
+			return nil, fmt.Errorf("ext2: superblock: feature %s is not supported for writing (mount read-only)", featureName(bad, roCompatNames))
 		}
 		f.filetype = incompat&incompatFiletype != 0
 		f.hugeFile = ro&roCompatHugeFile != 0
+		f.sparseSuper = ro&roCompatSparse != 0
+		if compat&compatResizeInode != 0 {
+			f.reservedGDT = uint32(le.Uint16(sb[206:]))
+		}
 	default:
 		return nil, fmt.Errorf("ext2: superblock: revision %d unsupported (0 or 1 only)", rev)
 	}
@@ -160,54 +225,176 @@ func Mount(dev Device) (*FS, error) {
 	if uint64(f.inodes) > uint64(ngroups)*uint64(f.inodesPerGrp) || f.inodes < rootIno {
 		return nil, fmt.Errorf("ext2: superblock: inode count %d does not fit %d groups of %d", f.inodes, ngroups, f.inodesPerGrp)
 	}
-	gdt := make([]byte, int64(ngroups)*32)
+	if f.firstIno <= rootIno || f.firstIno > f.inodes {
+		return nil, fmt.Errorf("ext2: superblock: first inode %d out of range", f.firstIno)
+	}
+	f.gdtBlocks = uint32((int64(ngroups)*32 + f.bs - 1) / f.bs)
+	if int64(f.firstData)+1+int64(f.gdtBlocks)+int64(f.reservedGDT) > int64(f.blocks) {
+		return nil, fmt.Errorf("ext2: superblock: %d group descriptor blocks do not fit", f.gdtBlocks+f.reservedGDT)
+	}
+	f.c.init(f, o.CacheBytes)
+	gdt := make([]byte, int64(f.gdtBlocks)*f.bs)
 	if _, err := dev.ReadAt(gdt, int64(f.firstData+1)*f.bs); err != nil {
 		return nil, fmt.Errorf("ext2: reading group descriptors: %w", err)
 	}
-	tableBlocks := (int64(f.inodesPerGrp)*f.inodeSize + f.bs - 1) / f.bs
+	tableBlocks := f.tableBlocks()
 	for g := range ngroups {
 		d := gdt[g*32:]
-		bb, ib, it := le.Uint32(d[0:]), le.Uint32(d[4:]), le.Uint32(d[8:])
+		gr := group{blockBitmap: le.Uint32(d[0:]), inodeBitmap: le.Uint32(d[4:]), inodeTable: le.Uint32(d[8:]),
+			freeBlocks: uint32(le.Uint16(d[12:])), freeInodes: uint32(le.Uint16(d[14:])), usedDirs: uint32(le.Uint16(d[16:]))}
 		for _, p := range []struct {
 			what string
 			b    uint32
 			n    int64
-		}{{"block bitmap", bb, 1}, {"inode bitmap", ib, 1}, {"inode table", it, tableBlocks}} {
+		}{{"block bitmap", gr.blockBitmap, 1}, {"inode bitmap", gr.inodeBitmap, 1}, {"inode table", gr.inodeTable, tableBlocks}} {
 			if p.b < f.firstData || int64(p.b)+p.n > int64(f.blocks) {
 				return nil, fmt.Errorf("ext2: group %d: %s at block %d outside the file system (%d blocks)", g, p.what, p.b, f.blocks)
 			}
 		}
-		f.groups = append(f.groups, group{inodeTable: it})
+		f.groups = append(f.groups, gr)
 	}
-	root, e := f.inode(rootIno)
+	root, e := f.iget(rootIno)
 	if e != 0 {
 		return nil, fmt.Errorf("ext2: root inode: %w", e)
 	}
 	if root.mode&backend.TypeMask != backend.TypeDir {
 		return nil, fmt.Errorf("ext2: root inode has mode %#o, not a directory", root.mode)
 	}
+	if !f.rw {
+		return f, nil
+	}
+	if err := f.checkCounts(); err != nil {
+		return nil, err
+	}
+	state := le.Uint16(sb[58:])
+	if state&stateValid == 0 || state&stateError != 0 {
+		if err := f.recover(); err != nil {
+			return nil, err
+		}
+		f.recovered = true
+	}
+	// Mark the file system in use: a power cut from now on is seen at
+	// the next mount and repaired.
+	now := uint32(f.clock().Unix())
+	le.PutUint16(sb[58:], state&^(stateValid|stateError))
+	le.PutUint16(sb[52:], le.Uint16(sb[52:])+1)
+	le.PutUint32(sb[44:], now)
+	if err := f.writeSuper(); err != nil {
+		return nil, err
+	}
+	if err := dev.Flush(); err != nil {
+		return nil, fmt.Errorf("ext2: flush: %w", err)
+	}
 	return f, nil
 }
 
-// Root implements backend.FS.
-func (f *FS) Root() backend.Node {
-	n, e := f.node(rootIno)
-	if e != 0 {
-		// Mount checked the root inode; a device that changed under us
-		// still gets a node, whose operations answer EIO.
-		return &node{fs: f, ino: rootIno, bad: true}
+// featureName names the lowest bit of bad.
+func featureName(bad uint32, names map[uint32]string) string {
+	for bit := uint32(1); bit != 0; bit <<= 1 {
+		if bad&bit != 0 {
+			if name := names[bit]; name != "" {
+				return name
+			}
+			return fmt.Sprintf("unknown %#x", bit)
+		}
 	}
-	return n
+	return ""
 }
+
+// checkCounts refuses a read-write mount whose group free counts exceed
+// the group sizes (a corrupt image; writing would make it worse).
+func (f *FS) checkCounts() error {
+	for g, gr := range f.groups {
+		if gr.freeBlocks > f.blocksPerGroup || gr.freeInodes > f.inodesPerGrp || gr.usedDirs > f.inodesPerGrp {
+			return fmt.Errorf("ext2: group %d: free counts %d blocks / %d inodes / %d dirs out of range; run e2fsck",
+				g, gr.freeBlocks, gr.freeInodes, gr.usedDirs)
+		}
+	}
+	return nil
+}
+
+// tableBlocks is the size of one group's inode table in blocks.
+func (f *FS) tableBlocks() int64 {
+	return (int64(f.inodesPerGrp)*f.inodeSize + f.bs - 1) / f.bs
+}
+
+// writeSuper encodes the free counts into the superblock and writes it.
+func (f *FS) writeSuper() error {
+	le := binary.LittleEndian
+	le.PutUint32(f.sb[12:], f.freeBlocks)
+	le.PutUint32(f.sb[16:], f.freeInodes)
+	le.PutUint32(f.sb[48:], uint32(f.clock().Unix()))
+	if _, err := f.dev.WriteAt(f.sb, superOff); err != nil {
+		return fmt.Errorf("ext2: writing superblock: %w", err)
+	}
+	return nil
+}
+
+// Recovered reports whether Open found the file system not cleanly
+// unmounted and repaired it.
+func (f *FS) Recovered() bool { return f.recovered }
+
+// ErrUnmounted is returned by Sync and Unmount after Unmount.
+var ErrUnmounted = errors.New("ext2: file system is unmounted")
+
+// Sync writes every dirty block and inode, in the crash-safe order, and
+// flushes the device.
+func (f *FS) Sync() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrUnmounted
+	}
+	return f.checkpoint()
+}
+
+// Unmount writes everything out, frees files that were removed while
+// open, marks the file system clean and flushes the device. The FS answers
+// EIO to every later call. Read-only mounts only become unusable.
+func (f *FS) Unmount() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return ErrUnmounted
+	}
+	if !f.rw {
+		f.closed = true
+		return nil
+	}
+	for _, in := range f.icach {
+		if in.links == 0 && in.opens > 0 && in.mode != 0 {
+			in.opens = 0
+			f.evict(in)
+		}
+	}
+	if err := f.checkpoint(); err != nil {
+		return err
+	}
+	le := binary.LittleEndian
+	le.PutUint16(f.sb[58:], le.Uint16(f.sb[58:])|stateValid)
+	if err := f.writeSuper(); err != nil {
+		return err
+	}
+	if err := f.dev.Flush(); err != nil {
+		return fmt.Errorf("ext2: flush: %w", err)
+	}
+	f.closed = true
+	return nil
+}
+
+// Root implements backend.FS.
+func (f *FS) Root() backend.Node { return &node{fs: f, ino: rootIno} }
 
 // Type implements backend.FS.
 func (f *FS) Type() string { return "ext2" }
 
 // ReadOnly implements backend.FS.
-func (f *FS) ReadOnly() bool { return true }
+func (f *FS) ReadOnly() bool { return !f.rw }
 
 // Statfs implements backend.FS.
 func (f *FS) Statfs(st *syscall.Statfs_t) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	st.Type = Magic
 	st.Bsize = f.bs
 	st.Frsize = f.bs
@@ -221,179 +408,6 @@ func (f *FS) Statfs(st *syscall.Statfs_t) {
 	st.Files = uint64(f.inodes)
 	st.Ffree = uint64(f.freeInodes)
 	st.Namelen = 255
-}
-
-// inode is the decoded part of an on-disk inode.
-type inode struct {
-	mode                uint32
-	uid, gid            uint32
-	size                int64
-	atime, ctime, mtime uint32
-	links               uint32
-	blocks512           int64
-	flags               uint32
-	fileACL             uint32
-	block               [inodeBlockPtrs]uint32
-	raw                 []byte
-}
-
-// readBlock reads block b (checked against the block count) into p.
-func (f *FS) readAt(p []byte, off int64) syscall.Errno {
-	if _, err := f.dev.ReadAt(p, off); err != nil {
-		return syscall.EIO
-	}
-	return 0
-}
-
-func (f *FS) inode(ino uint32) (*inode, syscall.Errno) {
-	if ino == 0 || ino > f.inodes {
-		return nil, syscall.EIO
-	}
-	g := (ino - 1) / f.inodesPerGrp
-	idx := int64((ino - 1) % f.inodesPerGrp)
-	raw := make([]byte, 128)
-	if e := f.readAt(raw, int64(f.groups[g].inodeTable)*f.bs+idx*f.inodeSize); e != 0 {
-		return nil, e
-	}
-	le := binary.LittleEndian
-	in := &inode{raw: raw}
-	in.mode = uint32(le.Uint16(raw[0:]))
-	in.uid = uint32(le.Uint16(raw[2:])) | uint32(le.Uint16(raw[120:]))<<16
-	in.gid = uint32(le.Uint16(raw[24:])) | uint32(le.Uint16(raw[122:]))<<16
-	in.size = int64(le.Uint32(raw[4:]))
-	if in.mode&backend.TypeMask == backend.TypeReg {
-		in.size |= int64(le.Uint32(raw[108:])) << 32
-	}
-	in.atime = le.Uint32(raw[8:])
-	in.ctime = le.Uint32(raw[12:])
-	in.mtime = le.Uint32(raw[16:])
-	in.links = uint32(le.Uint16(raw[26:]))
-	in.blocks512 = int64(le.Uint32(raw[28:])) | int64(le.Uint16(raw[116:]))<<32
-	in.flags = le.Uint32(raw[32:])
-	if f.hugeFile && in.flags&0x40000 != 0 { // EXT4_HUGE_FILE_FL: i_blocks in fs blocks
-		in.blocks512 *= f.bs / 512
-	}
-	for i := range in.block {
-		in.block[i] = le.Uint32(raw[40+4*i:])
-	}
-	in.fileACL = le.Uint32(raw[104:])
-	if in.size < 0 {
-		return nil, syscall.EIO
-	}
-	return in, 0
-}
-
-// ptrsPerBlock is how many block numbers an indirect block holds.
-func (f *FS) ptrsPerBlock() int64 { return f.bs / 4 }
-
-// maxFileBlocks is the number of logical blocks addressable by an inode.
-func (f *FS) maxFileBlocks() int64 {
-	p := f.ptrsPerBlock()
-	return 12 + p + p*p + p*p*p
-}
-
-// bmap returns the physical block of logical block lb of in, 0 for a hole.
-func (f *FS) bmap(in *inode, lb int64) (uint32, syscall.Errno) {
-	p := f.ptrsPerBlock()
-	if lb < 12 {
-		return f.checkBlock(in.block[lb])
-	}
-	lb -= 12
-	var top uint32
-	var depth int
-	switch {
-	case lb < p:
-		top, depth = in.block[12], 1
-	case lb < p+p*p:
-		lb -= p
-		top, depth = in.block[13], 2
-	case lb < p+p*p+p*p*p:
-		lb -= p + p*p
-		top, depth = in.block[14], 3
-	default:
-		return 0, syscall.EFBIG
-	}
-	b, e := f.checkBlock(top)
-	for ; depth > 0 && e == 0 && b != 0; depth-- {
-		span := int64(1)
-		for range depth - 1 {
-			span *= p
-		}
-		b, e = f.readPtr(b, lb/span)
-		lb %= span
-	}
-	return b, e
-}
-
-// checkBlock answers EIO for a block number outside the file system.
-func (f *FS) checkBlock(b uint32) (uint32, syscall.Errno) {
-	if b != 0 && (b < f.firstData || b >= f.blocks) {
-		return 0, syscall.EIO
-	}
-	return b, 0
-}
-
-// readPtr reads entry i of indirect block b, through a small cache of
-// whole indirect blocks (sequential reads use the same block many times).
-func (f *FS) readPtr(b uint32, i int64) (uint32, syscall.Errno) {
-	f.ptrMu.Lock()
-	blk, ok := f.ptrCache[b]
-	f.ptrMu.Unlock()
-	if !ok {
-		blk = make([]byte, f.bs)
-		if e := f.readAt(blk, int64(b)*f.bs); e != 0 {
-			return 0, e
-		}
-		f.ptrMu.Lock()
-		if len(f.ptrCache) >= ptrCacheBlocks {
-			clear(f.ptrCache)
-		}
-		f.ptrCache[b] = blk
-		f.ptrMu.Unlock()
-	}
-	return f.checkBlock(binary.LittleEndian.Uint32(blk[4*i:]))
-}
-
-// ptrCacheBlocks bounds the indirect-block cache.
-const ptrCacheBlocks = 64
-
-// readData reads file data of in at off into p (short at end of file).
-func (f *FS) readData(in *inode, p []byte, off int64) (int, syscall.Errno) {
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	if off >= in.size {
-		return 0, 0
-	}
-	if rem := in.size - off; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	n := 0
-	for n < len(p) {
-		pos := off + int64(n)
-		lb, bo := pos/f.bs, pos%f.bs
-		chunk := p[n:min(len(p), n+int(f.bs-bo))]
-		pb, e := f.bmap(in, lb)
-		if e != 0 {
-			return n, e
-		}
-		// Extend the chunk over physically contiguous following blocks,
-		// so a sequential read is one device read per run.
-		for pb != 0 && bo == 0 && len(p)-n-len(chunk) >= int(f.bs) {
-			next, e := f.bmap(in, lb+int64(len(chunk))/f.bs)
-			if e != 0 || next != pb+uint32(len(chunk)/int(f.bs)) {
-				break
-			}
-			chunk = p[n : n+len(chunk)+int(f.bs)]
-		}
-		if pb == 0 {
-			clear(chunk)
-		} else if e := f.readAt(chunk, int64(pb)*f.bs+bo); e != 0 {
-			return n, e
-		}
-		n += len(chunk)
-	}
-	return n, 0
 }
 
 func unixTime(s uint32) time.Time { return time.Unix(int64(s), 0) }

@@ -259,9 +259,14 @@ func (m memDev) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
-func (m memDev) WriteAt(p []byte, off int64) (int, error) { return copy(m[off:], p), nil }
-func (m memDev) Flush() error                             { return nil }
-func (m memDev) Size() int64                              { return int64(len(m)) }
+func (m memDev) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(m)) {
+		return 0, errors.New("write out of range")
+	}
+	return copy(m[off:], p), nil
+}
+func (m memDev) Flush() error { return nil }
+func (m memDev) Size() int64  { return int64(len(m)) }
 
 func TestRefusesBadImages(t *testing.T) {
 	src := t.TempDir()

@@ -8,36 +8,57 @@ import (
 	"github.com/xairrosx/xairrosx/fs/backend"
 )
 
-// node is one inode of a mounted FS; it implements backend.Node. Nodes are
-// made on each Lookup and carry a decoded copy of the inode.
+// node is one inode of a mounted FS; it implements backend.Node. It holds
+// only the inode number: the inode itself lives in the FS's inode cache.
 type node struct {
-	backend.ReadOnlyNode
 	fs  *FS
 	ino uint32
-	in  *inode
-	bad bool // the inode could not be read: every operation answers EIO
 }
 
-func (f *FS) node(ino uint32) (*node, syscall.Errno) {
-	in, e := f.inode(ino)
-	if e != 0 {
-		return nil, e
+// maxLinks is the largest link count ext2 stores (as Linux's EXT2_LINK_MAX).
+const maxLinks = 32000
+
+// begin locks the FS and returns n's inode; end must follow.
+func (n *node) begin() (*FS, *inode, syscall.Errno) {
+	f := n.fs
+	f.mu.Lock()
+	if f.closed {
+		return f, nil, syscall.EIO
 	}
-	return &node{fs: f, ino: ino, in: in}, 0
+	in, e := f.iget(n.ino)
+	return f, in, e
+}
+
+// end finishes an operation begun by begin and unlocks the FS.
+func (f *FS) end() {
+	if !f.closed {
+		f.done()
+	}
+	f.mu.Unlock()
+}
+
+// writable is begin for operations that change the file system.
+func (n *node) writable() (*FS, *inode, syscall.Errno) {
+	f, in, e := n.begin()
+	if e == 0 && !f.rw {
+		e = syscall.EROFS
+	}
+	return f, in, e
 }
 
 // Attr implements backend.Node.
 func (n *node) Attr() backend.Attr {
-	if n.bad {
+	f, in, e := n.begin()
+	defer f.end()
+	if e != 0 {
 		return backend.Attr{Ino: uint64(n.ino), Mode: backend.TypeDir}
 	}
-	in := n.in
 	a := backend.Attr{
 		Ino: uint64(n.ino), Mode: in.mode, Nlink: in.links, Uid: in.uid, Gid: in.gid,
 		Size: in.size, Blocks: in.blocks512,
 		Atime: unixTime(in.atime), Mtime: unixTime(in.mtime), Ctime: unixTime(in.ctime),
 	}
-	if t := in.mode & backend.TypeMask; t == backend.TypeChar || t == backend.TypeBlock {
+	if t := in.typ(); t == backend.TypeChar || t == backend.TypeBlock {
 		a.Rdev = decodeDev(in.block[0], in.block[1])
 	}
 	return a
@@ -54,113 +75,46 @@ func decodeDev(old, new uint32) uint64 {
 	return uint64(major)<<8 | uint64(minor&0xff) | uint64(minor&^0xff)<<12
 }
 
-func (n *node) isDir() bool { return !n.bad && n.in.mode&backend.TypeMask == backend.TypeDir }
-
-// dirent is one decoded directory entry.
-type dirent struct {
-	ino  uint32
-	name string
-	typ  uint8
-}
-
-// entries walks the linked-list directory, calling fn for each live entry
-// (including "." and ".."); fn returning false stops the walk.
-func (n *node) entries(fn func(d dirent) bool) syscall.Errno {
-	if n.bad {
-		return syscall.EIO
-	}
-	if !n.isDir() {
-		return syscall.ENOTDIR
-	}
-	f := n.fs
-	if n.in.size > int64(f.blocks)*f.bs {
-		return syscall.EIO // larger than the file system: corrupt
-	}
-	buf := make([]byte, f.bs)
-	for off := int64(0); off < n.in.size; off += f.bs {
-		if pb, e := f.bmap(n.in, off/f.bs); e != 0 || pb == 0 {
-			return syscall.EIO // directories have no holes
-		}
-		m, e := f.readData(n.in, buf, off)
-		if e != 0 {
-			return e
-		}
-		blk := buf[:m]
-		for p := 0; p < len(blk); {
-			if len(blk)-p < 8 {
-				return syscall.EIO
-			}
-			ino := binary.LittleEndian.Uint32(blk[p:])
-			rec := int(binary.LittleEndian.Uint16(blk[p+4:]))
-			nameLen := int(blk[p+6])
-			var typ uint8
-			if f.filetype {
-				typ = blk[p+7]
-			} else {
-				nameLen |= int(blk[p+7]) << 8
-			}
-			if rec < 8 || rec%4 != 0 || p+rec > len(blk) || 8+nameLen > rec {
-				return syscall.EIO
-			}
-			if ino != 0 && nameLen > 0 {
-				if ino > f.inodes {
-					return syscall.EIO
-				}
-				if !fn(dirent{ino: ino, name: string(blk[p+8 : p+8+nameLen]), typ: typ}) {
-					return 0
-				}
-			}
-			p += rec
-		}
-	}
-	return 0
-}
-
 // Lookup implements backend.Node.
 func (n *node) Lookup(name string) (backend.Node, syscall.Errno) {
-	var found uint32
-	e := n.entries(func(d dirent) bool {
-		if d.name == name {
-			found = d.ino
-			return false
-		}
-		return true
-	})
+	f, dir, e := n.begin()
+	defer f.end()
 	if e != 0 {
 		return nil, e
 	}
-	if found == 0 {
-		return nil, syscall.ENOENT
-	}
-	c, e := n.fs.node(found)
+	r, e := f.find(dir, name)
 	if e != 0 {
 		return nil, e
 	}
-	return c, 0
+	if _, e := f.iget(r.d.ino); e != 0 {
+		return nil, e
+	}
+	return &node{fs: f, ino: r.d.ino}, 0
 }
-
-// fileTypes maps the directory entry file type to mode type bits.
-var fileTypes = [8]uint32{0, backend.TypeReg, backend.TypeDir, backend.TypeChar,
-	backend.TypeBlock, backend.TypeFIFO, backend.TypeSock, backend.TypeLink}
 
 // ReadDir implements backend.Node.
 func (n *node) ReadDir() ([]backend.DirEntry, syscall.Errno) {
+	f, dir, e := n.begin()
+	defer f.end()
+	if e != 0 {
+		return nil, e
+	}
 	var out []backend.DirEntry
 	var ierr syscall.Errno
-	e := n.entries(func(d dirent) bool {
+	e = f.entries(dir, func(d dirent) bool {
 		if d.name == "." || d.name == ".." {
 			return true
 		}
 		var typ uint32
-		if n.fs.filetype && d.typ < 8 && d.typ != 0 {
+		if f.filetype && d.typ < 8 && d.typ != 0 {
 			typ = fileTypes[d.typ]
 		} else {
-			c, e := n.fs.inode(d.ino)
+			c, e := f.iget(d.ino)
 			if e != 0 {
 				ierr = e
 				return false
 			}
-			typ = c.mode & backend.TypeMask
+			typ = c.typ()
 		}
 		out = append(out, backend.DirEntry{Name: d.name, Ino: uint64(d.ino), Type: typ})
 		return true
@@ -171,59 +125,484 @@ func (n *node) ReadDir() ([]backend.DirEntry, syscall.Errno) {
 	return out, e
 }
 
+// make creates an inode of mode called name in dir, with extra blocks of
+// room checked for its contents; nothing changes when it does not fit.
+func (f *FS) make(dir *inode, name string, mode uint32, extra int) (*inode, syscall.Errno) {
+	if !dir.isDir() {
+		return nil, syscall.ENOTDIR
+	}
+	if dir.links == 0 {
+		return nil, syscall.ENOENT
+	}
+	isDir := mode&backend.TypeMask == backend.TypeDir
+	if isDir && dir.links >= maxLinks {
+		return nil, syscall.EMLINK
+	}
+	need, e := f.spaceFor(dir, name)
+	if e != 0 {
+		return nil, e
+	}
+	if isDir {
+		extra++
+	}
+	if e := f.ensureFree(need+extra, 1); e != 0 {
+		return nil, e
+	}
+	ino, e := f.allocInode(dir.ino, isDir)
+	if e != 0 {
+		return nil, e
+	}
+	in := f.newInode(ino, mode, 0, 0)
+	if dir.mode&0o2000 != 0 {
+		// A set-group-ID directory gives new entries its group, and new
+		// directories its set-group-ID bit (as Linux).
+		in.gid = dir.gid
+		if isDir {
+			in.mode |= 0o2000
+		}
+	}
+	if isDir {
+		if e := f.initDir(in, dir.ino); e != 0 {
+			return nil, e
+		}
+		in.links = 2
+		dir.links++
+	}
+	if e := f.addEntry(dir, name, ino, fileType(mode)); e != 0 {
+		return nil, e
+	}
+	return in, 0
+}
+
+// Create implements backend.Node.
+func (n *node) Create(name string, mode uint32) (backend.Node, syscall.Errno) {
+	return n.makeNode(name, backend.TypeReg|mode&backend.PermMask)
+}
+
+// Mkdir implements backend.Node.
+func (n *node) Mkdir(name string, mode uint32) (backend.Node, syscall.Errno) {
+	return n.makeNode(name, backend.TypeDir|mode&backend.PermMask)
+}
+
+// makeNode is Create and Mkdir.
+func (n *node) makeNode(name string, mode uint32) (backend.Node, syscall.Errno) {
+	f, dir, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return nil, e
+	}
+	in, e := f.make(dir, name, mode, 0)
+	if e != 0 {
+		return nil, e
+	}
+	return &node{fs: f, ino: in.ino}, 0
+}
+
+// Symlink implements backend.Node: a target shorter than 60 bytes is kept
+// in the inode (a fast link), a longer one in a data block.
+func (n *node) Symlink(name, target string) (backend.Node, syscall.Errno) {
+	f, dir, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return nil, e
+	}
+	if int64(len(target)) >= f.bs {
+		return nil, syscall.ENAMETOOLONG
+	}
+	fast := len(target) < maxSymlinkFastLen
+	extra := 1
+	if fast {
+		extra = 0
+	}
+	in, e := f.make(dir, name, backend.TypeLink|0o777, extra)
+	if e != 0 {
+		return nil, e
+	}
+	if fast {
+		var buf [4 * inodeBlockPtrs]byte
+		copy(buf[:], target)
+		for i := range in.block {
+			in.block[i] = binary.LittleEndian.Uint32(buf[4*i:])
+		}
+		in.size = int64(len(target))
+	} else if _, e := f.writeData(in, []byte(target), 0, kindData); e != 0 {
+		return nil, e // cannot happen: make checked the room
+	}
+	return &node{fs: f, ino: in.ino}, 0
+}
+
+// Link implements backend.Node.
+func (n *node) Link(name string, target backend.Node) syscall.Errno {
+	t, ok := target.(*node)
+	if !ok || t.fs != n.fs {
+		return syscall.EXDEV
+	}
+	f, dir, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	if !dir.isDir() {
+		return syscall.ENOTDIR
+	}
+	c, e := f.iget(t.ino)
+	if e != 0 {
+		return e
+	}
+	switch {
+	case c.isDir():
+		return syscall.EPERM
+	case c.links == 0 || dir.links == 0:
+		return syscall.ENOENT
+	case c.links >= maxLinks:
+		return syscall.EMLINK
+	}
+	need, e := f.spaceFor(dir, name)
+	if e != 0 {
+		return e
+	}
+	if e := f.ensureFree(need, 0); e != 0 {
+		return e
+	}
+	if e := f.addEntry(dir, name, c.ino, fileType(c.mode)); e != 0 {
+		return e
+	}
+	c.links++
+	c.ctime = uint32(f.clock().Unix())
+	c.dirty = true
+	return 0
+}
+
+// empty reports whether directory in has only "." and "..".
+func (f *FS) empty(in *inode) (bool, syscall.Errno) {
+	empty := true
+	e := f.entries(in, func(d dirent) bool {
+		if d.name != "." && d.name != ".." {
+			empty = false
+			return false
+		}
+		return true
+	})
+	return empty, e
+}
+
+// unlinked drops one name of c, which has just left directory dir.
+func (f *FS) unlinked(dir, c *inode) {
+	if c.isDir() {
+		c.links = 0
+		if dir.links > 0 {
+			dir.links--
+		}
+	} else if c.links > 0 {
+		c.links--
+	}
+	c.ctime = uint32(f.clock().Unix())
+	c.dirty = true
+	f.evict(c)
+}
+
+// Remove implements backend.Node.
+func (n *node) Remove(name string) syscall.Errno {
+	f, dir, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	r, e := f.find(dir, name)
+	if e != 0 {
+		return e
+	}
+	if name == "." || name == ".." {
+		return syscall.EINVAL
+	}
+	c, e := f.iget(r.d.ino)
+	if e != 0 {
+		return e
+	}
+	if c.isDir() {
+		if ok, e := f.empty(c); e != 0 || !ok {
+			if e == 0 {
+				e = syscall.ENOTEMPTY
+			}
+			return e
+		}
+	}
+	f.removeEntry(dir, r)
+	f.unlinked(dir, c)
+	return 0
+}
+
+// Rename implements backend.Node.
+func (n *node) Rename(oldName string, newDir backend.Node, newName string) syscall.Errno {
+	nd, ok := newDir.(*node)
+	if !ok || nd.fs != n.fs {
+		return syscall.EXDEV
+	}
+	f, od, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	ndir, e := f.iget(nd.ino)
+	if e != 0 {
+		return e
+	}
+	if !od.isDir() || !ndir.isDir() {
+		return syscall.ENOTDIR
+	}
+	if ndir.links == 0 {
+		return syscall.ENOENT
+	}
+	r, e := f.find(od, oldName)
+	if e != 0 {
+		return e
+	}
+	c, e := f.iget(r.d.ino)
+	if e != 0 {
+		return e
+	}
+	tr, te := f.find(ndir, newName)
+	var t *inode
+	switch te {
+	case 0:
+		if t, e = f.iget(tr.d.ino); e != 0 {
+			return e
+		}
+		if t == c {
+			return 0
+		}
+		if t.isDir() != c.isDir() {
+			if c.isDir() {
+				return syscall.ENOTDIR
+			}
+			return syscall.EISDIR
+		}
+		if t.isDir() {
+			if ok, e := f.empty(t); e != 0 || !ok {
+				if e == 0 {
+					e = syscall.ENOTEMPTY
+				}
+				return e
+			}
+		}
+	case syscall.ENOENT:
+		if c.isDir() && od != ndir && ndir.links >= maxLinks {
+			return syscall.EMLINK
+		}
+		need, e := f.spaceFor(ndir, newName)
+		if e != 0 {
+			return e
+		}
+		if e := f.ensureFree(need, 0); e != 0 {
+			return e
+		}
+	default:
+		return te
+	}
+	// The new name first, then the old one goes: a checkpoint writes
+	// blocks that gained entries before blocks that lost them.
+	if t != nil {
+		f.setEntry(ndir, tr, c.ino, fileType(c.mode))
+	} else if e := f.addEntry(ndir, newName, c.ino, fileType(c.mode)); e != 0 {
+		return e
+	}
+	if r, e = f.find(od, oldName); e != 0 {
+		return e // cannot happen: the name was there
+	}
+	f.removeEntry(od, r)
+	if c.isDir() && od != ndir {
+		dd, e := f.find(c, "..")
+		if e != 0 {
+			return e
+		}
+		binary.LittleEndian.PutUint32(dd.cb.b[dd.off:], ndir.ino)
+		dd.cb.added = true
+		f.dirty(dd.cb)
+		od.links--
+		ndir.links++
+	}
+	c.ctime = uint32(f.clock().Unix())
+	c.dirty = true
+	if t != nil {
+		f.unlinked(ndir, t)
+	}
+	return 0
+}
+
 // Readlink implements backend.Node.
 func (n *node) Readlink() (string, syscall.Errno) {
-	if n.bad {
-		return "", syscall.EIO
+	f, in, e := n.begin()
+	defer f.end()
+	if e != 0 {
+		return "", e
 	}
-	in := n.in
-	if in.mode&backend.TypeMask != backend.TypeLink {
+	if !in.isLink() {
 		return "", syscall.EINVAL
 	}
-	if in.size > n.fs.bs || in.size >= 4096 {
+	if in.size > f.bs || in.size >= 4096 {
 		return "", syscall.EIO
 	}
-	// A fast symlink keeps its target in i_block; it has no data blocks
-	// (an extended-attribute block may still be counted in i_blocks).
-	dataBlocks := in.blocks512
-	if in.fileACL != 0 {
-		dataBlocks -= n.fs.bs / 512
-	}
-	if dataBlocks <= 0 && in.size < maxSymlinkFastLen {
-		return string(in.raw[40 : 40+in.size]), 0
+	if f.fastLink(in) {
+		var buf [4 * inodeBlockPtrs]byte
+		for i, w := range in.block {
+			binary.LittleEndian.PutUint32(buf[4*i:], w)
+		}
+		return string(buf[:in.size]), 0
 	}
 	buf := make([]byte, in.size)
-	m, e := n.fs.readData(in, buf, 0)
+	m, e := f.readData(in, buf, 0)
 	if e != 0 {
 		return "", e
 	}
 	return string(buf[:m]), 0
 }
 
+// Truncate implements backend.Node: shrinking frees the blocks past the
+// new end (indirect ones included) and zeroes the rest of the last block;
+// growing allocates nothing (a hole).
+func (n *node) Truncate(size int64) syscall.Errno {
+	f, in, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	switch {
+	case in.isDir():
+		return syscall.EISDIR
+	case !in.isReg() || size < 0:
+		return syscall.EINVAL
+	case size > f.maxSize():
+		return syscall.EFBIG
+	}
+	if size < in.size {
+		f.truncBlocks(in, (size+f.bs-1)/f.bs)
+		if e := f.zeroTail(in, size); e != 0 {
+			return e
+		}
+	}
+	in.size = size
+	f.largeFile(size)
+	f.touch(in)
+	return 0
+}
+
+// SetAttr implements backend.Node.
+func (n *node) SetAttr(a backend.SetAttr) syscall.Errno {
+	f, in, e := n.writable()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	if a.Mode != nil {
+		in.mode = in.mode&backend.TypeMask | *a.Mode&backend.PermMask
+	}
+	if a.Uid != nil {
+		in.uid = *a.Uid
+	}
+	if a.Gid != nil {
+		in.gid = *a.Gid
+	}
+	if (a.Uid != nil || a.Gid != nil) && !in.isDir() {
+		// As on Linux, chown of a non-directory clears set-user-ID, and
+		// set-group-ID when the group may execute.
+		in.mode &^= 0o4000
+		if in.mode&0o010 != 0 {
+			in.mode &^= 0o2000
+		}
+	}
+	if a.Atime != nil {
+		in.atime = uint32(a.Atime.Unix())
+	}
+	if a.Mtime != nil {
+		in.mtime = uint32(a.Mtime.Unix())
+	}
+	in.ctime = uint32(f.clock().Unix())
+	in.dirty = true
+	return 0
+}
+
+// Sync implements backend.Node: fsync of any file or directory is a
+// checkpoint, which writes all dirty data and metadata and flushes the
+// device.
+func (n *node) Sync() syscall.Errno {
+	f, _, e := n.begin()
+	defer f.end()
+	if e != 0 {
+		return e
+	}
+	if err := f.checkpoint(); err != nil {
+		return syscall.EIO
+	}
+	return 0
+}
+
 // Open implements backend.Node.
 func (n *node) Open(flags int) (backend.File, syscall.Errno) {
-	if n.bad {
-		return nil, syscall.EIO
+	f, in, e := n.begin()
+	defer f.end()
+	if e != 0 {
+		return nil, e
 	}
-	if flags&(os.O_WRONLY|os.O_RDWR|os.O_TRUNC) != 0 {
+	if !f.rw && flags&(os.O_WRONLY|os.O_RDWR|os.O_TRUNC) != 0 {
 		return nil, syscall.EROFS
 	}
+	in.opens++
 	return &file{n: n}, 0
 }
 
 // file is an open regular file (or directory description).
-type file struct{ n *node }
+type file struct {
+	n        *node
+	released bool
+}
 
 // ReadAt implements backend.File.
 func (h *file) ReadAt(p []byte, off int64) (int, syscall.Errno) {
-	if h.n.in.mode&backend.TypeMask == backend.TypeDir {
+	f, in, e := h.n.begin()
+	defer f.end()
+	if e != 0 {
+		return 0, e
+	}
+	if in.isDir() {
 		return 0, syscall.EISDIR
 	}
-	return h.n.fs.readData(h.n.in, p, off)
+	return f.readData(in, p, off)
 }
 
-// WriteAt implements backend.File.
-func (h *file) WriteAt([]byte, int64) (int, syscall.Errno) { return 0, syscall.EROFS }
+// WriteAt implements backend.File: a short count with no error when the
+// file system filled up after some bytes, ENOSPC when none fit.
+func (h *file) WriteAt(p []byte, off int64) (int, syscall.Errno) {
+	f, in, e := h.n.writable()
+	defer f.end()
+	if e != 0 {
+		return 0, e
+	}
+	if !in.isReg() {
+		return 0, syscall.EINVAL
+	}
+	m, e := f.writeData(in, p, off, kindData)
+	if m > 0 {
+		f.touch(in)
+	}
+	return m, e
+}
 
-// Release implements backend.File.
-func (h *file) Release() {}
+// Release implements backend.File: the last release of a removed file
+// frees it.
+func (h *file) Release() {
+	if h.released {
+		return
+	}
+	h.released = true
+	f, in, e := h.n.begin()
+	defer f.end()
+	if e != 0 {
+		return
+	}
+	if in.opens > 0 {
+		in.opens--
+	}
+	if f.rw {
+		f.evict(in)
+	}
+}

@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// Guest addresses on QEMU's user network (slirp), which the kernel passes
-// to the network service as the options xairrosx.ip and xairrosx.gw.
+// Guest addresses on QEMU's user network (slirp): its DHCP server gives the
+// guest UserNetAddr with UserNetGateway as router (which also reaches the
+// host's loopback) and 10.0.2.3 as DNS server.
 const (
 	UserNetAddr    = "10.0.2.15/24"
 	UserNetGateway = "10.0.2.2"
@@ -17,26 +18,46 @@ const (
 // UserNetwork returns the QEMU arguments for a virtio-net NIC on QEMU's user
 // network with the given port forwards, each "tcp:HOSTPORT:GUESTPORT" or
 // "udp:HOSTPORT:GUESTPORT" (the host side listens on 127.0.0.1), and the
-// kernel options that configure the guest's address.
+// kernel options for the network service: xairrosx.ip=dhcp, so that the
+// guest takes its address from QEMU's DHCP server when it boots.
 func UserNetwork(machine string, forwards []string) ([]string, map[string]string, error) {
+	args, err := userNetdev(machine, forwards)
+	if err != nil {
+		return nil, nil, err
+	}
+	return args, map[string]string{"ip": "dhcp"}, nil
+}
+
+// UserNetworkStatic is UserNetwork with the static address UserNetAddr and
+// gateway UserNetGateway in the kernel options (xairrosx.ip, xairrosx.gw)
+// instead of DHCP.
+func UserNetworkStatic(machine string, forwards []string) ([]string, map[string]string, error) {
+	args, err := userNetdev(machine, forwards)
+	if err != nil {
+		return nil, nil, err
+	}
+	return args, map[string]string{"ip": UserNetAddr, "gw": UserNetGateway}, nil
+}
+
+// userNetdev returns the QEMU arguments of UserNetwork.
+func userNetdev(machine string, forwards []string) ([]string, error) {
 	if machine == "microvm" {
-		return nil, nil, fmt.Errorf("-net user needs a pc or q35 machine (virtio-net on microvm is not interrupt-driven yet)")
+		return nil, fmt.Errorf("-net user needs a pc or q35 machine (virtio-net on microvm is not interrupt-driven yet)")
 	}
 	netdev := "user,id=net0"
 	for _, f := range forwards {
 		parts := strings.Split(f, ":")
 		if len(parts) != 3 || (parts[0] != "tcp" && parts[0] != "udp") {
-			return nil, nil, fmt.Errorf("-hostfwd %q: want tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT", f)
+			return nil, fmt.Errorf("-hostfwd %q: want tcp:HOSTPORT:GUESTPORT or udp:HOSTPORT:GUESTPORT", f)
 		}
 		for _, p := range parts[1:] {
 			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-				return nil, nil, fmt.Errorf("-hostfwd %q: %q is not a port", f, p)
+				return nil, fmt.Errorf("-hostfwd %q: %q is not a port", f, p)
 			}
 		}
 		netdev += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%s-:%s", parts[0], parts[1], parts[2])
 	}
-	args := []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"}
-	return args, map[string]string{"ip": UserNetAddr, "gw": UserNetGateway}, nil
+	return []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"}, nil
 }
 
 // DataDisk returns the QEMU arguments that attach file as a virtio-blk disk

@@ -1,8 +1,10 @@
 // Package netsvc is the network service of XairrosX: a goroutine service
 // that serves the socket calls the kernel forwards (kernel.ServeNet) with
 // gVisor's TCP/IP stack (package net/stack) through the socket layer of
-// package net/sockets. Today the stack has the loopback interface
-// (127.0.0.1 and ::1); a virtio-net NIC is added through net/stack.AddNIC.
+// package net/sockets. The stack has the loopback interface (127.0.0.1 and
+// ::1) and, when the machine has one, a virtio-net NIC configured by DHCP
+// (package net/dhcp) or with a static address from the kernel command line
+// (see attachFromOptions).
 //
 // It starts from its init function when the program runs on XairrosX and
 // does nothing on a Linux host, so a program may import it and still run
@@ -53,6 +55,14 @@ func init() {
 		}
 		return res, 0
 	})
+	// An explicit xairrosx.ip configures the NIC before main runs, so that
+	// the address and /etc/resolv.conf are there before the program looks.
+	// Without one, the first socket call does it (programs that drive a
+	// virtio-net device themselves and make no socket calls keep it).
+	if _, ok := kernel.Option("ip"); ok {
+		setup.Do(start)
+		autoAttach.Do(attachFromOptions)
+	}
 }
 
 // start builds the stack on the first forwarded call.

@@ -19,8 +19,8 @@ import (
 	"github.com/xairrosx/xairrosx/net/stack"
 )
 
-// QEMU's user network (slirp): the guest's address and the gateway, which
-// also forwards to the host's loopback.
+// QEMU's user network (slirp): the address its DHCP server gives the
+// guest and the gateway, which also forwards to the host's loopback.
 const (
 	QEMUUserAddr    = "10.0.2.15/24"
 	QEMUUserGateway = "10.0.2.2"
@@ -32,37 +32,45 @@ var (
 	autoAttach sync.Once
 )
 
-// attachFromOptions attaches the virtio-net device when the kernel command
-// line asks for it: xairrosx.ip=ADDR/PREFIX and optionally xairrosx.gw=GW
-// (xairrosx run -net user sets both for QEMU's user network).
+// attachFromOptions configures the virtio-net device as the kernel command
+// line says (xairrosx run -net user sets xairrosx.ip=dhcp):
+//
+//	xairrosx.ip=ADDR/PREFIX [xairrosx.gw=GW]  static address
+//	xairrosx.ip=dhcp                          DHCP; an error if there is no device
+//	xairrosx.ip=none                          leave the device alone
+//	(no xairrosx.ip)                          DHCP if there is a virtio-net device
 func attachFromOptions() {
 	ip, ok := kernel.Option("ip")
-	if !ok {
-		return
-	}
-	gw, _ := kernel.Option("gw")
-	if err := AttachVirtioNet(ip, gw); err != nil {
-		fmt.Fprintln(os.Stderr, "xairrosx: network:", err)
+	switch {
+	case ok && ip == "none":
+	case ok && ip != "dhcp":
+		gw, _ := kernel.Option("gw")
+		if err := AttachVirtioNet(ip, gw); err != nil {
+			fmt.Fprintln(os.Stderr, "xairrosx: network:", err)
+		}
+	default:
+		_, err := AttachVirtioNetDHCP(DHCPTimeout)
+		if errors.Is(err, ErrNoDevice) && !ok {
+			return // no NIC, and none was asked for
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 }
 
 // ErrNoDevice means no virtio-net device was found on the PCI bus.
 var ErrNoDevice = errors.New("netsvc: no virtio-net device")
 
+// ErrAttached means the virtio-net device is in the stack already.
+var ErrAttached = errors.New("netsvc: the virtio-net device is attached already")
+
 // AttachVirtioNet opens the first virtio-net PCI device and adds it to the
-// stack as a NIC with the IPv4 address prefix (such as QEMUUserAddr) and a
-// default route through gateway (none if empty). It works only on
-// XairrosX; socket calls may run meanwhile.
+// stack as a NIC with the static IPv4 address prefix (such as
+// QEMUUserAddr) and a default route through gateway (none if empty). It
+// does nothing if the device is attached already (by the boot options,
+// say). It works only on XairrosX; socket calls may run meanwhile.
 func AttachVirtioNet(prefix, gateway string) error {
-	if !kernel.Running() {
-		return errors.New("netsvc: AttachVirtioNet needs XairrosX")
-	}
-	setup.Do(start)
-	attachMu.Lock()
-	defer attachMu.Unlock()
-	if attached {
-		return nil // the boot options attached it already
-	}
 	p, err := netip.ParsePrefix(prefix)
 	if err != nil || !p.Addr().Is4() {
 		return fmt.Errorf("netsvc: address %q: want an IPv4 address/prefix", prefix)
@@ -75,12 +83,31 @@ func AttachVirtioNet(prefix, gateway string) error {
 		}
 		nic.Gateway = tcpip.AddrFrom4(g.As4())
 	}
+	if _, _, err := attachVirtioNet(nic); err != nil && err != ErrAttached {
+		return err
+	}
+	return nil
+}
+
+// attachVirtioNet opens the first virtio-net PCI device and adds it to the
+// stack as described by nic (whose Link it sets). It returns the NIC's ID
+// and the device, or ErrAttached if the device is in the stack already.
+func attachVirtioNet(nic stack.NIC) (tcpip.NICID, *vnet.NIC, error) {
+	if !kernel.Running() {
+		return 0, nil, errors.New("netsvc: attaching a virtio-net device needs XairrosX")
+	}
+	setup.Do(start)
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	if attached {
+		return 0, nil, ErrAttached
+	}
 	if Stack == nil {
-		return errors.New("netsvc: no network stack")
+		return 0, nil, errors.New("netsvc: no network stack")
 	}
 	fns, err := pci.System()
 	if err != nil {
-		return fmt.Errorf("netsvc: %w", err)
+		return 0, nil, fmt.Errorf("netsvc: %w", err)
 	}
 	for _, f := range fns {
 		if virtio.DeviceType(f) != virtio.TypeNet {
@@ -88,7 +115,7 @@ func AttachVirtioNet(prefix, gateway string) error {
 		}
 		t, err := virtio.NewPCI(f)
 		if err != nil {
-			return fmt.Errorf("netsvc: %w", err)
+			return 0, nil, fmt.Errorf("netsvc: %w", err)
 		}
 		// Frames may arrive before the endpoint exists: drop those.
 		var ep atomic.Pointer[link.Endpoint]
@@ -98,18 +125,19 @@ func AttachVirtioNet(prefix, gateway string) error {
 			}
 		}})
 		if err != nil {
-			return fmt.Errorf("netsvc: %w", err)
+			return 0, nil, fmt.Errorf("netsvc: %w", err)
 		}
 		e := link.New(dev)
 		nic.Link = e
-		if _, err := Stack.AddNIC(nic); err != nil {
+		id, err := Stack.AddNIC(nic)
+		if err != nil {
 			e.Close()
 			dev.Close()
-			return err
+			return 0, nil, err
 		}
 		ep.Store(e)
 		attached = true
-		return nil
+		return id, dev, nil
 	}
-	return ErrNoDevice
+	return 0, nil, ErrNoDevice
 }

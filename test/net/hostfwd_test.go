@@ -34,9 +34,9 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestHostReachesGuestServer boots an HTTP server in a guest whose NIC is on
-// QEMU's user network (the network service attaches it from the kernel's
-// xairrosx.ip/gw options, as `xairrosx run -net user` sets them) and reaches
-// it from the host through a port forward.
+// QEMU's user network (the network service configures it by DHCP before
+// main runs: xairrosx.ip=dhcp, as `xairrosx run -net user` sets it) and
+// reaches it from the host through a port forward.
 func TestHostReachesGuestServer(t *testing.T) {
 	img := buildImage(t, "test/net/testdata/server", "")
 	port := freePort(t)
@@ -94,5 +94,11 @@ func TestHostReachesGuestServer(t *testing.T) {
 	r := <-done
 	if r.err != nil || r.res.Status != 0 || !strings.Contains(out.String(), "served") {
 		t.Errorf("guest ended with %v, status %d:\n%s", r.err, r.res.Status, out.String())
+	}
+	// The lease and /etc/resolv.conf were there before main ran, and Go's
+	// resolver asked the DNS server of the lease.
+	const lease = "netsvc: DHCP 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 lease 86400s\nresolv.conf before main: nameserver 10.0.2.3\ndns: asked 10.0.2.3:53\nlistening\n"
+	if !strings.Contains(out.String(), lease) {
+		t.Errorf("guest output lacks %q:\n%s", lease, out.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,8 +92,10 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 }
 
 // TestVirtioNetToHost boots a guest with a virtio-net NIC on QEMU's user
-// network; through it (driver, net/link, gVisor, slirp) the guest reaches
-// an HTTP server and a TCP echo server on the host's loopback.
+// network and no address option: the network service gets 10.0.2.15 from
+// QEMU's DHCP server (net/dhcp) at the first socket call, and through the
+// NIC (driver, net/link, gVisor, slirp) the guest reaches an HTTP server
+// and a TCP echo server on the host's loopback.
 func TestVirtioNetToHost(t *testing.T) {
 	root, err := image.FindRoot()
 	if err != nil {
@@ -125,9 +128,39 @@ func TestVirtioNetToHost(t *testing.T) {
 	out, status := guest(t, root, "test/net/testdata/virtionet", []string{
 		"-device", "virtio-net-pci,netdev=n0", "-netdev", "user,id=n0",
 	}, port(httpLn), port(echoLn))
-	want := "http: 200 OK \"hello /hello from the host\" <nil>\n" +
-		"echo: 220000 bytes through the NIC, intact true, err <nil>, local 10.0.2.15\n"
+	want := "netsvc: DHCP 10.0.2.15/24 gw 10.0.2.2 dns 10.0.2.3 lease 86400s\n" +
+		"http: 200 OK \"hello /hello from the host\" <nil>\n" +
+		"echo: 220000 bytes through the NIC, intact true, err <nil>, local 10.0.2.15\n" +
+		"resolv.conf: \"# From the DHCP lease of 10.0.2.15/24 (XairrosX network service).\\nnameserver 10.0.2.3\\n\" <nil>\n"
 	if status != 0 || out != want {
 		t.Errorf("guest status %d, printed:\n%s\nwant:\n%s", status, out, want)
+	}
+}
+
+// TestDHCPNoServer boots a guest that asks for DHCP (xairrosx.ip=dhcp) on
+// a virtual Ethernet where no server answers: the network service reports
+// it after its 10 s bound, main runs, and the NIC is up without an
+// address, so connections through it are unreachable.
+func TestDHCPNoServer(t *testing.T) {
+	img := buildImage(t, "test/net/testdata/nolease", "")
+	// A socket netdev that listens and never gets a peer: a cable to nowhere.
+	var out bytes.Buffer
+	res, err := qemu.Run(context.Background(), qemu.Config{
+		Image: img, Machine: "q35", Mem: 256 << 20, Cmdline: "xairrosx.argv0=nolease xairrosx.ip=dhcp --",
+		Timeout: 90 * time.Second, Stdout: &out, Stderr: os.Stderr,
+		Extra: []string{"-netdev", fmt.Sprintf("socket,id=n0,listen=127.0.0.1:%d", freePort(t)), "-device", "virtio-net-pci,netdev=n0"},
+	})
+	if err != nil || res.Status != 0 {
+		t.Fatalf("guest: %v, status %d:\n%s", err, res.Status, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"netsvc: DHCP: no lease within 10s (dhcp: no server answered: context deadline exceeded); the NIC 52:54:00:12:34:56 is up without an address, still trying\n",
+		"lease: \"invalid Prefix\"\n",
+		"dial: dial tcp 10.0.2.2:80: connect: network is unreachable\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("guest output lacks %q:\n%s", want, got)
+		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 // TestTwoGuestsOverSocketNetwork connects two guests with a QEMU socket
 // network (a virtual Ethernet carried over a loopback TCP connection
 // between the two QEMUs: no root, no bridge) and exchanges 64 KiB over TCP
-// between them, each with a static address from the kernel options.
+// between them, each with a static address from the kernel options; first
+// the client pings the server (ICMP echo, answered by the server's stack).
 func TestTwoGuestsOverSocketNetwork(t *testing.T) {
 	img := buildImage(t, "test/net/testdata/peer", "")
 	port := freePort(t)
@@ -54,7 +55,8 @@ func TestTwoGuestsOverSocketNetwork(t *testing.T) {
 	go boot(&client, fmt.Sprintf("socket,id=n0,connect=127.0.0.1:%d", port), "52:54:00:00:07:02", "10.7.0.2/24", []string{"dial", "10.7.0.1:9000"}, cdone)
 	<-cdone
 	<-sdone
-	if client.err != nil || client.res.Status != 0 || !strings.Contains(client.out.String(), "received 65529 bytes, matches true error <nil>") {
+	if client.err != nil || client.res.Status != 0 || !strings.Contains(client.out.String(), "received 65529 bytes, matches true error <nil>") ||
+		!strings.Contains(client.out.String(), "ping 10.7.0.1: 3 of 3 echo replies") {
 		t.Errorf("client: %v status %d:\n%s", client.err, client.res.Status, client.out.String())
 	}
 	if server.err != nil || server.res.Status != 0 || !strings.Contains(server.out.String(), "echoed 65529 bytes, error <nil>") {

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
+
+	"github.com/xairrosx/xairrosx/ai/internal/guestboot"
 )
 
 // TestGuestUnderXairrosXKernel boots this program under QEMU on the
@@ -18,22 +18,5 @@ func TestGuestUnderXairrosXKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	root := filepath.Join(dir, "..", "..", "..")
-	tool := filepath.Join(t.TempDir(), "xairrosx")
-	build := exec.Command("go", "build", "-o", tool, "./cmd/xairrosx")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building xairrosx: %v\n%s", err, out)
-	}
-	cmd := exec.Command(tool, "run", "-timeout", "180s", dir)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("xairrosx run: %v\n%s", err, out)
-	}
-	t.Logf("guest output:\n%s", out)
-	if !strings.Contains(string(out), "output hash "+host.Hash) {
-		t.Fatalf("the guest did not print the host's output hash %s", host.Hash)
-	}
+	guestboot.Expect(t, filepath.Dir(file), "180s", host.Hash)
 }

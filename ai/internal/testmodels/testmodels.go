@@ -25,6 +25,12 @@ func MNIST() string { return filepath.Join(AIDir(), "testdata", "mnist-8.onnx") 
 // MNISTInt8 returns the path of the committed quantized MNIST-8 model.
 func MNISTInt8() string { return filepath.Join(AIDir(), "testdata", "mnist-8-int8.onnx") }
 
+// TransformerInt8 returns the path of the committed integer-only int8
+// transformer (the copy embedded by ai/guest/transformereval).
+func TransformerInt8() string {
+	return filepath.Join(AIDir(), "guest", "transformereval", "transformer-int8.onnx")
+}
+
 // Transformer returns the path of the 2-layer encoder test model, building
 // it with ai/models/make_transformer.py if needed.
 func Transformer() (string, error) {

@@ -1,6 +1,7 @@
 // Command peer is one end of a TCP exchange between two guests on one
 // virtual Ethernet: "peer serve" echoes one connection on port 9000 back
-// upper-cased; "peer dial ADDR" sends 64 KiB and checks the echo.
+// upper-cased; "peer dial ADDR" pings ADDR's host (ICMP echo through a ping
+// socket), then sends 64 KiB and checks the echo.
 package main
 
 import (
@@ -10,6 +11,9 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
 )
 
 func main() {
@@ -36,6 +40,8 @@ func main() {
 		// Give the stack time to send the FIN before the machine stops.
 		time.Sleep(2 * time.Second)
 	case "dial":
+		host, _, _ := net.SplitHostPort(os.Args[2])
+		ping(host, 3)
 		var c net.Conn
 		var err error
 		for i := 0; i < 100; i++ {
@@ -66,4 +72,42 @@ func (u upper) Read(p []byte) (int, error) {
 	n, err := u.r.Read(p)
 	copy(p[:n], bytes.ToUpper(p[:n]))
 	return n, err
+}
+
+// ping sends n ICMP echo requests to host through a ping socket (SOCK_DGRAM,
+// IPPROTO_ICMP) and prints how many matching replies came back.
+func ping(host string, n int) {
+	c, err := icmp.ListenPacket("udp4", "0.0.0.0")
+	if err != nil {
+		fmt.Println("ping:", err)
+		return
+	}
+	defer c.Close()
+	dst := &net.UDPAddr{IP: net.ParseIP(host)}
+	replies := 0
+	for seq := 1; seq <= n; seq++ {
+		payload := []byte(fmt.Sprintf("xairrosx ping %d", seq))
+		req, _ := (&icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{Seq: seq, Data: payload}}).Marshal(nil)
+		if _, err := c.WriteTo(req, dst); err != nil {
+			fmt.Println("ping write:", err)
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 1500)
+		for {
+			k, from, err := c.ReadFrom(buf)
+			if err != nil {
+				fmt.Println("ping read:", err)
+				break
+			}
+			m, err := icmp.ParseMessage(1, buf[:k])
+			if e, ok := m.Body.(*icmp.Echo); err == nil && ok && m.Type == ipv4.ICMPTypeEchoReply && e.Seq == seq && bytes.Equal(e.Data, payload) {
+				if from.(*net.UDPAddr).IP.String() == host {
+					replies++
+				}
+				break
+			}
+		}
+	}
+	fmt.Printf("ping %s: %d of %d echo replies\n", host, replies, n)
 }

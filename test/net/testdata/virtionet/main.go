@@ -1,7 +1,9 @@
 // Command virtionet reaches a server on the host through a virtio-net NIC
-// (QEMU user networking: the guest is 10.0.2.15, the host's loopback is
-// 10.0.2.2): it makes an HTTP GET and a TCP echo exchange and prints the
-// results. Usage: virtionet HTTP-PORT ECHO-PORT. It runs only on XairrosX.
+// on QEMU's user network, which the network service configures by DHCP at
+// the first socket call (no xairrosx.ip option: the guest gets 10.0.2.15,
+// the host's loopback is 10.0.2.2): it makes an HTTP GET and a TCP echo
+// exchange, prints the results and the /etc/resolv.conf the lease wrote.
+// Usage: virtionet HTTP-PORT ECHO-PORT. It runs only on XairrosX.
 package main
 
 import (
@@ -12,18 +14,12 @@ import (
 	"net/http"
 	"os"
 	"time"
-
-	"github.com/xairrosx/xairrosx/services/netsvc"
 )
 
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Println("usage: virtionet HTTP-PORT ECHO-PORT")
 		os.Exit(2)
-	}
-	if err := netsvc.AttachVirtioNet(netsvc.QEMUUserAddr, netsvc.QEMUUserGateway); err != nil {
-		fmt.Println("attach:", err)
-		os.Exit(1)
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	resp, err := client.Get("http://10.0.2.2:" + os.Args[1] + "/hello")
@@ -46,4 +42,6 @@ func main() {
 	got := make([]byte, len(msg))
 	_, err = io.ReadFull(c, got)
 	fmt.Printf("echo: %d bytes through the NIC, intact %v, err %v, local %s\n", len(msg), bytes.Equal(got, msg), err, c.LocalAddr().(*net.TCPAddr).IP)
+	rc, err := os.ReadFile("/etc/resolv.conf")
+	fmt.Printf("resolv.conf: %q %v\n", rc, err)
 }

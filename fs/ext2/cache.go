@@ -1,0 +1,309 @@
+package ext2
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"syscall"
+)
+
+// kind says what a cached block holds; it decides in which phase of a
+// checkpoint the block is written.
+type kind uint8
+
+const (
+	kindData     kind = iota // file or slow-symlink data
+	kindIndirect             // a block of block pointers
+	kindDir                  // directory entries
+	kindTable                // part of an inode table
+	kindBitmap               // a block or inode bitmap
+	kindGroup                // group descriptors
+)
+
+// cblock is one cached block.
+type cblock struct {
+	blk   uint32
+	b     []byte
+	kind  kind
+	dirty bool
+	// added marks a directory block that gained or re-pointed an entry
+	// since the last checkpoint; it is written before directory blocks
+	// that only lost entries, so a crash in a rename leaves both names,
+	// never neither.
+	added bool
+}
+
+// cache is the write-back block cache and the bookkeeping of a checkpoint
+// epoch: the blocks allocated since the last checkpoint (fresh: nothing on
+// the device points to them yet) and the frees that wait for it.
+type cache struct {
+	f          *FS
+	m          map[uint32]*cblock
+	dirtyM     map[uint32]*cblock // the dirty entries of m
+	fresh      map[uint32]bool
+	dirtyBytes int64
+	limit      int64
+	pendBlocks []uint32
+	pendInodes []*inode
+	groupsDirt bool
+	wbuf       []byte  // where runs of blocks are joined for one write
+	last       *cblock // the entry get returned last (sequential reads ask for one indirect block many times)
+}
+
+// drop removes block b from the cache map.
+func (c *cache) drop(b uint32) {
+	delete(c.m, b)
+	if c.last != nil && c.last.blk == b {
+		c.last = nil
+	}
+}
+
+func (c *cache) init(f *FS, limit int64) {
+	if limit <= 0 {
+		limit = DefaultCacheBytes
+	}
+	c.f, c.limit = f, limit
+	c.m = map[uint32]*cblock{}
+	c.dirtyM = map[uint32]*cblock{}
+	c.fresh = map[uint32]bool{}
+}
+
+// checkBlock answers EIO for a block number outside the file system.
+func (f *FS) checkBlock(b uint32) (uint32, syscall.Errno) {
+	if b != 0 && (b < f.firstData || b >= f.blocks) {
+		return 0, syscall.EIO
+	}
+	return b, 0
+}
+
+// get returns block b through the cache, reading it on a miss (a fresh
+// block reads as zeros: its old contents are garbage).
+func (f *FS) get(b uint32, k kind) (*cblock, syscall.Errno) {
+	if b == 0 || b < f.firstData || b >= f.blocks {
+		return nil, syscall.EIO
+	}
+	if l := f.c.last; l != nil && l.blk == b {
+		return l, 0
+	}
+	if cb := f.c.m[b]; cb != nil {
+		f.c.last = cb
+		return cb, 0
+	}
+	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
+	if !f.c.fresh[b] {
+		if _, err := f.dev.ReadAt(cb.b, int64(b)*f.bs); err != nil {
+			return nil, syscall.EIO
+		}
+	}
+	f.c.m[b] = cb
+	return cb, 0
+}
+
+// overwrite returns a cache buffer for block b that the caller fills
+// completely, without reading the device.
+func (f *FS) overwrite(b uint32, k kind) *cblock {
+	if cb := f.c.m[b]; cb != nil {
+		return cb
+	}
+	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
+	f.c.m[b] = cb
+	return cb
+}
+
+// dirty marks cb as needing a write at the next checkpoint.
+func (f *FS) dirty(cb *cblock) {
+	if !cb.dirty {
+		cb.dirty = true
+		f.c.dirtyBytes += f.bs
+		f.c.dirtyM[cb.blk] = cb
+	}
+}
+
+// forget drops block b from the cache (it has been freed).
+func (f *FS) forget(b uint32) {
+	if cb := f.c.m[b]; cb != nil {
+		if cb.dirty {
+			f.c.dirtyBytes -= f.bs
+			delete(f.c.dirtyM, b)
+		}
+		f.c.drop(b)
+	}
+}
+
+// done ends a mutating operation: it checkpoints when the dirty part of
+// the cache has passed its bound, and trims the clean part. Only here,
+// between operations, are cache entries dropped, so no operation ever
+// holds a block or inode that is no longer the cached one.
+func (f *FS) done() {
+	if f.c.dirtyBytes > f.c.limit {
+		f.checkpoint() // an error stays visible: the blocks stay dirty for the next Sync
+	}
+	f.trim()
+}
+
+// trim drops clean cache entries beyond the bounds.
+func (f *FS) trim() {
+	if int64(len(f.c.m))*f.bs > 2*f.c.limit {
+		for b, cb := range f.c.m {
+			if !cb.dirty {
+				f.c.drop(b)
+			}
+			if int64(len(f.c.m))*f.bs <= f.c.limit {
+				break
+			}
+		}
+	}
+	if len(f.icach) > maxCachedInodes {
+		for ino, in := range f.icach {
+			if !in.dirty && in.opens == 0 && !in.deleted {
+				delete(f.icach, ino)
+			}
+		}
+	}
+}
+
+// maxCachedInodes bounds the inode cache (dirty and open inodes stay).
+const maxCachedInodes = 4096
+
+// checkpoint writes all dirty state to the device in the order that
+// keeps the on-disk image consistent up to leaks after a cut at any
+// instant (see docs/ext2.md), flushing the device after each phase:
+//
+//  1. bitmaps, group descriptors, file data, and blocks allocated in
+//     this epoch (nothing on the device points to them); the superblock
+//     when a feature flag changed (its free counts are rebuilt by
+//     recovery, and written in phase 5 and at Unmount);
+//  2. inodes, and older indirect blocks;
+//  3. older directory blocks that gained entries;
+//  4. older directory blocks that only lost entries;
+//  5. inodes deleted in this epoch, cleared, and the frees of blocks and
+//     inodes applied to the bitmaps and counts.
+func (f *FS) checkpoint() error {
+	if !f.rw {
+		return nil
+	}
+	c := &f.c
+	f.encodeGroups()
+	if err := f.phase(func(b uint32, cb *cblock) bool {
+		return cb.kind == kindBitmap || cb.kind == kindGroup || cb.kind == kindData || c.fresh[b]
+	}, f.sbDirty); err != nil {
+		return err
+	}
+	for _, in := range f.icach {
+		if in.dirty && !in.deleted {
+			if e := f.encode(in); e != 0 {
+				return fmt.Errorf("ext2: writing inode %d: %w", in.ino, e)
+			}
+		}
+	}
+	if err := f.phase(func(b uint32, cb *cblock) bool {
+		return cb.kind == kindTable || cb.kind == kindIndirect
+	}, false); err != nil {
+		return err
+	}
+	if err := f.phase(func(b uint32, cb *cblock) bool { return cb.added }, false); err != nil {
+		return err
+	}
+	if err := f.phase(func(b uint32, cb *cblock) bool { return true }, false); err != nil {
+		return err
+	}
+	if len(c.pendInodes) > 0 || len(c.pendBlocks) > 0 {
+		for _, in := range c.pendInodes {
+			if e := f.encode(in); e != 0 {
+				return fmt.Errorf("ext2: clearing inode %d: %w", in.ino, e)
+			}
+		}
+		if e := f.applyFrees(); e != 0 {
+			return fmt.Errorf("ext2: freeing: %w", e)
+		}
+		f.encodeGroups()
+		if err := f.phase(func(b uint32, cb *cblock) bool { return true }, true); err != nil {
+			return err
+		}
+		for _, in := range c.pendInodes {
+			delete(f.icach, in.ino)
+		}
+		c.pendInodes = c.pendInodes[:0]
+	}
+	clear(c.fresh)
+	return nil
+}
+
+// phase writes the dirty blocks pick selects (and the superblock when
+// super is set), merging runs of consecutive blocks into one device write,
+// then flushes the device. Written data blocks leave the cache.
+func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
+	var list []uint32
+	for b, cb := range f.c.dirtyM {
+		if pick(b, cb) {
+			list = append(list, b)
+		}
+	}
+	if len(list) == 0 && !super {
+		return nil
+	}
+	slices.Sort(list)
+	const maxRun = 256
+	for i := 0; i < len(list); {
+		j := i + 1
+		for j < len(list) && list[j] == list[j-1]+1 && j-i < maxRun {
+			j++
+		}
+		buf := f.c.m[list[i]].b
+		if j-i > 1 {
+			buf = f.c.wbuf[:0]
+			for _, b := range list[i:j] {
+				buf = append(buf, f.c.m[b].b...)
+			}
+			f.c.wbuf = buf // reused: grows to the longest run once
+		}
+		if _, err := f.dev.WriteAt(buf, int64(list[i])*f.bs); err != nil {
+			return fmt.Errorf("ext2: writing blocks %d-%d: %w", list[i], list[j-1], err)
+		}
+		for _, b := range list[i:j] {
+			cb := f.c.m[b]
+			cb.dirty, cb.added = false, false
+			f.c.dirtyBytes -= f.bs
+			delete(f.c.dirtyM, b)
+			if cb.kind == kindData {
+				f.c.drop(b)
+			}
+		}
+		i = j
+	}
+	if super {
+		if err := f.writeSuper(); err != nil {
+			return err
+		}
+		f.sbDirty = false
+	}
+	if err := f.dev.Flush(); err != nil {
+		return fmt.Errorf("ext2: flush: %w", err)
+	}
+	return nil
+}
+
+// encodeGroups writes the group descriptors into their cached blocks
+// when a count changed.
+func (f *FS) encodeGroups() {
+	if !f.c.groupsDirt {
+		return
+	}
+	le := binary.LittleEndian
+	for g := range f.groups {
+		off := int64(g) * 32
+		b := f.firstData + 1 + uint32(off/f.bs)
+		cb, e := f.get(b, kindGroup)
+		if e != 0 {
+			continue // cannot happen: Mount read these blocks
+		}
+		cb.kind = kindGroup
+		d := cb.b[off%f.bs:]
+		gr := &f.groups[g]
+		le.PutUint16(d[12:], uint16(gr.freeBlocks))
+		le.PutUint16(d[14:], uint16(gr.freeInodes))
+		le.PutUint16(d[16:], uint16(gr.usedDirs))
+		f.dirty(cb)
+	}
+	f.c.groupsDirt = false
+}
