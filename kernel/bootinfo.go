@@ -155,6 +155,8 @@ func parseKernelOptions() {
 			optStrace = true
 		case equal(w, "xairrosx.log=1"):
 			optLog = true
+		case equal(w, irqOptionPIC):
+			optPIC = true
 		}
 	}
 	parseSelftest()

@@ -18,16 +18,16 @@ const (
 )
 
 var (
-	irqPending uint16 // lines that fired with no thread waiting
-	irqMasked  uint16 // device lines masked at the PIC
-	irqOwned   uint16 // lines some driver has waited on
+	irqPending uint64 // lines that fired with no thread waiting
+	irqMasked  uint64 // device lines masked at their controller
+	irqOwned   uint64 // lines some driver has waited on
 )
 
 // deviceIRQ handles a device interrupt on line n: mask it (a level-triggered
 // line keeps asserting until the driver acknowledges the device), then wake
 // the thread waiting for it, or remember it.
 func deviceIRQ(n int) {
-	setIRQMask(n, true)
+	setLineMask(n, true)
 	for i := 0; i < nthreads; i++ {
 		t := &threads[i]
 		if t.state == tsBlocked && t.wait == waitIRQ && int(t.waitArg) == n {
@@ -62,17 +62,18 @@ func setIRQMask(n int, masked bool) {
 }
 
 func sysIRQWaitCall(t *thread, n int64) int64 {
-	if n < 0 || n > 15 || n == irqTimer || n == 2 || n == irqCOM1 {
+	line := deviceLine(n)
+	if line < 0 {
 		return -_EINVAL
 	}
-	irqOwned |= 1 << n
-	if irqPending&(1<<n) != 0 {
-		irqPending &^= 1 << n
+	irqOwned |= 1 << line
+	if irqPending&(1<<line) != 0 {
+		irqPending &^= 1 << line
 		return 0
 	}
 	block(t, waitIRQ, 0)
-	t.waitArg = uintptr(n)
-	setIRQMask(int(n), false)
+	t.waitArg = uintptr(line)
+	setLineMask(line, false)
 	return 0
 }
 

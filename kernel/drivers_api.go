@@ -18,8 +18,36 @@ func errnoErr(e syscall.Errno) error {
 	return nil
 }
 
-// IRQWait blocks the calling thread until legacy interrupt line irq (0-15)
-// fires. The kernel masks the line when it fires and unmasks it at the next
+// InterruptLines returns how many interrupt lines (below the MSI lines)
+// IRQWait can wait for: the I/O APICs' GSIs (24 on pc and q35, 48 on a
+// microvm with its second I/O APIC), or 16 with the 8259 PICs. It returns 0
+// when not running on XairrosX.
+func InterruptLines() int {
+	if !booted {
+		return 0
+	}
+	return interruptLines()
+}
+
+// AllocMSI reserves a message-signalled interrupt: a device that writes
+// data to addr (programmed into its MSI-X table) raises interrupt irq, which
+// IRQWait waits for. MSIs are edge-triggered: nothing needs masking.
+func AllocMSI() (irq int, addr uint64, data uint32, err error) {
+	if !booted {
+		return 0, 0, 0, ErrNotXairrosX
+	}
+	r, _, e := syscall.RawSyscall(sysMSIAlloc, uintptr(unsafe.Pointer(&addr)), uintptr(unsafe.Pointer(&data)), 0)
+	if e != 0 {
+		return 0, 0, 0, errnoErr(e)
+	}
+	return int(r), addr, data, nil
+}
+
+// IRQWait blocks the calling thread until interrupt irq fires: a legacy
+// ISA IRQ (0-15: what a PCI function's interrupt-line register holds) or,
+// where the kernel routes interrupts through I/O APICs, a global system
+// interrupt from 16 to 47 (QEMU's microvm puts virtio-mmio devices there),
+// or a message-signalled interrupt from AllocMSI (48 up). The kernel masks the line when it fires and unmasks it at the next
 // IRQWait, so a driver acknowledges its device between two calls. Call it
 // from a goroutine locked to its thread.
 func IRQWait(irq int) error {

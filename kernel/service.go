@@ -297,6 +297,10 @@ func completeForwarded(c *thread, result, extra int64) int64 {
 		return 0
 	case sysCloseNr:
 		return 0
+	case sysExitGroup, sysRebootNumber:
+		// The exit hooks ran; the caller re-issues its call (see
+		// syncBeforeExit), which needs the call number in RAX again.
+		return int64(c.svcNr)
 	}
 	return result
 }
@@ -451,3 +455,41 @@ func tryForward(t *thread, f *amd64.Frame, nr uint64) (r int64, ok bool) {
 	}
 	return forward(t, classFiles, nr, a, int(s.newfds)), true
 }
+
+// Exit hooks. Services that hold state in memory (the file system's write
+// cache) must write it out before the machine powers off. So the first
+// exit_group or reboot(2) of a program that registered hooks (AtExit) is
+// not carried out at once: it is forwarded, as a request with the call's
+// own number, to the service that registered hooks, with the caller's
+// instruction pointer moved back onto its SYSCALL instruction. The service
+// runs the hooks and completes the request with the call number as result,
+// so that the caller, once woken, issues the same call again, which now
+// exits. The hooks run on another P than the exiting thread's, which holds
+// its own (Go's runtime.exit is not a blocking system call for the
+// scheduler); serviceProcs makes sure there is one.
+var (
+	atExitHooks int32 // hooks registered by the program (AtExit)
+	exitSynced  bool  // the hooks have been asked to run
+)
+
+// syncBeforeExit forwards t's exit_group or reboot call to the services'
+// exit hooks if they have not run yet, and reports whether it did.
+func syncBeforeExit(t *thread, f *amd64.Frame) bool {
+	if exitSynced || atExitHooks == 0 || servers[classFiles] == 0 {
+		return false
+	}
+	exitSynced = true
+	f.RIP -= syscallInsnLen
+	forward(t, classFiles, f.RAX, [6]uint64{f.RDI, f.RSI, f.RDX, f.R10, f.R8, f.R9}, 0)
+	// Hooks that cannot finish (a wedged device, a program that set
+	// GOMAXPROCS to 1 so that no P is free to run them) must not keep the
+	// machine from going off.
+	t.deadline = nanotime() + exitHookTimeout
+	return true
+}
+
+// exitHookTimeout bounds how long an exit waits for the exit hooks.
+const exitHookTimeout = 10e9
+
+// syscallInsnLen is the length of the SYSCALL instruction (0F 05).
+const syscallInsnLen = 2

@@ -152,6 +152,8 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysSvcSetAddrCall(int32(a0), a1 != 0, uintptr(a2), uintptr(a3))
 	case sysIRQWait:
 		r = sysIRQWaitCall(t, int64(a0))
+	case sysMSIAlloc:
+		r = sysMSIAllocCall(uintptr(a0), uintptr(a1))
 	case sysDMAAlloc:
 		r = sysDMAAllocCall(uintptr(a0))
 	case sysDMAFree:
@@ -198,6 +200,9 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		}
 		return
 	case sysExitGroup:
+		if syncBeforeExit(t, f) {
+			return
+		}
 		exitQEMU(int(a0))
 	case sysFutexNr:
 		r = sysFutex(t, uintptr(a0), int64(a1), uint32(a2), uintptr(a3))
@@ -331,6 +336,9 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		// fall back to read and write.
 		r = -_EINVAL
 	case sysRebootNumber:
+		if uint32(a2) != rebootCadOn && uint32(a2) != rebootCadOff && syncBeforeExit(t, f) {
+			return
+		}
 		r = sysReboot(a0, a1, a2)
 	case sysSysinfo:
 		r = sysSysinfo_(uintptr(a0))
@@ -365,7 +373,9 @@ func straceLine(t *thread, nr, a0, a1, a2 uint64, r int64) {
 	{
 		prints("[")
 		printu(uint64(t.tid))
-		prints("] syscall ")
+		prints("] ")
+		printu(uint64(nanotime() / 1000))
+		prints("us syscall ")
 		printu(nr)
 		prints("(")
 		printx(a0)

@@ -155,6 +155,12 @@ func checkTimers(now int64) {
 		switch t.wait {
 		case waitFutex:
 			wake(t, -_ETIMEDOUT)
+		case waitService:
+			// Only exit calls waiting for the exit hooks have a
+			// deadline (syncBeforeExit): give up on the hooks and let
+			// the caller exit.
+			t.svcState = svcNone
+			wake(t, int64(t.svcNr))
 		default:
 			wake(t, 0)
 		}

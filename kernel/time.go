@@ -129,8 +129,8 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-// PIC (8259A) setup: remap IRQs 0-15 to vectors 32-47 and unmask the timer,
-// the cascade and COM1.
+// PIC (8259A) setup: remap IRQs 0-15 to vectors 32-47, all masked
+// (initInterrupts opens the lines it uses, or leaves the PICs off).
 const (
 	picMaster = 0x20
 	picSlave  = 0xA0
@@ -148,7 +148,7 @@ func initPIC() {
 	amd64.Outb(picSlave+1, 2)
 	amd64.Outb(picMaster+1, 1)
 	amd64.Outb(picSlave+1, 1)
-	amd64.Outb(picMaster+1, ^uint8(1<<irqTimer|1<<2|1<<irqCOM1))
+	amd64.Outb(picMaster+1, 0xff)
 	amd64.Outb(picSlave+1, 0xff)
 }
 
@@ -179,6 +179,8 @@ func initLAPIC() {
 	if regs >= identTop {
 		return
 	}
+	lapicRegs = regs
+	lapicIDv = load32(regs+lapicID) >> 24
 	store32(regs+lapicTPR, 0)
 	store32(regs+lapicSVR, 0x100|0xFF) // enabled, spurious vector 255
 	store32(regs+lapicLINT0, lvtExtINT)

@@ -14,7 +14,7 @@ func trap(f *amd64.Frame) {
 	switch v := f.Vector; {
 	case v == amd64.VectorSyscall:
 		doSyscall(t, f)
-	case v >= irqBase && v < irqBase+16:
+	case v >= irqBase && v < irqBase+maxLines:
 		irq(int(v-irqBase), true)
 	case v == 255:
 		// spurious
@@ -36,7 +36,7 @@ func trap(f *amd64.Frame) {
 // and page faults on user areas touched on the program's behalf.
 func kernelTrap(f *amd64.Frame) {
 	switch v := f.Vector; {
-	case v >= irqBase && v < irqBase+16:
+	case v >= irqBase && v < irqBase+maxLines:
 		irq(int(v-irqBase), false)
 		return
 	case v == 255:
@@ -61,15 +61,15 @@ func outOfMemory(f *amd64.Frame) {
 	killedBy(_SIGKILL, f)
 }
 
-// irq handles a legacy PIC interrupt.
+// irq handles an interrupt on line n (see ioapic.go).
 func irq(n int, fromUser bool) {
 	switch n {
-	case irqTimer:
+	case timerLine:
 		timerTick(fromUser)
-	case irqCOM1:
+	case serialLine:
 		consoleInterrupt()
 	default:
-		if n == 7 || n == 15 {
+		if !useIOAPIC && (n == 7 || n == 15) {
 			// Spurious unless the PIC's in-service register says so.
 			port := uint16(picMaster)
 			if n == 15 {
@@ -85,5 +85,5 @@ func irq(n int, fromUser bool) {
 		}
 		deviceIRQ(n)
 	}
-	eoi(n)
+	ackInterrupt(n)
 }

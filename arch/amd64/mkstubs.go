@@ -10,11 +10,12 @@ import (
 	"os"
 )
 
-// vectors are the exceptions (0-31), the legacy PIC IRQs (32-47) and the
-// spurious-interrupt vector.
+// vectors are the exceptions (0-31), the interrupt lines (32-95: the PIC's
+// IRQs 0-15 or the I/O APICs' GSIs 0-47, then 16 message-signalled
+// interrupts) and the spurious-interrupt vector.
 var vectors = func() []int {
-	v := make([]int, 0, 49)
-	for i := 0; i < 48; i++ {
+	v := make([]int, 0, 97)
+	for i := 0; i < 96; i++ {
 		v = append(v, i)
 	}
 	return append(v, 255)

@@ -235,6 +235,246 @@ TEXT ·stub47(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$47
 	JMP	·alltraps(SB)
 
+TEXT ·stub48(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$48
+	JMP	·alltraps(SB)
+
+TEXT ·stub49(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$49
+	JMP	·alltraps(SB)
+
+TEXT ·stub50(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$50
+	JMP	·alltraps(SB)
+
+TEXT ·stub51(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$51
+	JMP	·alltraps(SB)
+
+TEXT ·stub52(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$52
+	JMP	·alltraps(SB)
+
+TEXT ·stub53(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$53
+	JMP	·alltraps(SB)
+
+TEXT ·stub54(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$54
+	JMP	·alltraps(SB)
+
+TEXT ·stub55(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$55
+	JMP	·alltraps(SB)
+
+TEXT ·stub56(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$56
+	JMP	·alltraps(SB)
+
+TEXT ·stub57(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$57
+	JMP	·alltraps(SB)
+
+TEXT ·stub58(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$58
+	JMP	·alltraps(SB)
+
+TEXT ·stub59(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$59
+	JMP	·alltraps(SB)
+
+TEXT ·stub60(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$60
+	JMP	·alltraps(SB)
+
+TEXT ·stub61(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$61
+	JMP	·alltraps(SB)
+
+TEXT ·stub62(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$62
+	JMP	·alltraps(SB)
+
+TEXT ·stub63(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$63
+	JMP	·alltraps(SB)
+
+TEXT ·stub64(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$64
+	JMP	·alltraps(SB)
+
+TEXT ·stub65(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$65
+	JMP	·alltraps(SB)
+
+TEXT ·stub66(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$66
+	JMP	·alltraps(SB)
+
+TEXT ·stub67(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$67
+	JMP	·alltraps(SB)
+
+TEXT ·stub68(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$68
+	JMP	·alltraps(SB)
+
+TEXT ·stub69(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$69
+	JMP	·alltraps(SB)
+
+TEXT ·stub70(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$70
+	JMP	·alltraps(SB)
+
+TEXT ·stub71(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$71
+	JMP	·alltraps(SB)
+
+TEXT ·stub72(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$72
+	JMP	·alltraps(SB)
+
+TEXT ·stub73(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$73
+	JMP	·alltraps(SB)
+
+TEXT ·stub74(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$74
+	JMP	·alltraps(SB)
+
+TEXT ·stub75(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$75
+	JMP	·alltraps(SB)
+
+TEXT ·stub76(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$76
+	JMP	·alltraps(SB)
+
+TEXT ·stub77(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$77
+	JMP	·alltraps(SB)
+
+TEXT ·stub78(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$78
+	JMP	·alltraps(SB)
+
+TEXT ·stub79(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$79
+	JMP	·alltraps(SB)
+
+TEXT ·stub80(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$80
+	JMP	·alltraps(SB)
+
+TEXT ·stub81(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$81
+	JMP	·alltraps(SB)
+
+TEXT ·stub82(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$82
+	JMP	·alltraps(SB)
+
+TEXT ·stub83(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$83
+	JMP	·alltraps(SB)
+
+TEXT ·stub84(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$84
+	JMP	·alltraps(SB)
+
+TEXT ·stub85(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$85
+	JMP	·alltraps(SB)
+
+TEXT ·stub86(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$86
+	JMP	·alltraps(SB)
+
+TEXT ·stub87(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$87
+	JMP	·alltraps(SB)
+
+TEXT ·stub88(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$88
+	JMP	·alltraps(SB)
+
+TEXT ·stub89(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$89
+	JMP	·alltraps(SB)
+
+TEXT ·stub90(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$90
+	JMP	·alltraps(SB)
+
+TEXT ·stub91(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$91
+	JMP	·alltraps(SB)
+
+TEXT ·stub92(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$92
+	JMP	·alltraps(SB)
+
+TEXT ·stub93(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$93
+	JMP	·alltraps(SB)
+
+TEXT ·stub94(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$94
+	JMP	·alltraps(SB)
+
+TEXT ·stub95(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$95
+	JMP	·alltraps(SB)
+
 TEXT ·stub255(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$0
 	PUSHQ	$255
@@ -288,8 +528,56 @@ DATA trapStubs<>+352(SB)/8, $·stub44(SB)
 DATA trapStubs<>+360(SB)/8, $·stub45(SB)
 DATA trapStubs<>+368(SB)/8, $·stub46(SB)
 DATA trapStubs<>+376(SB)/8, $·stub47(SB)
-DATA trapStubs<>+384(SB)/8, $·stub255(SB)
-GLOBL trapStubs<>(SB), RODATA, $392
+DATA trapStubs<>+384(SB)/8, $·stub48(SB)
+DATA trapStubs<>+392(SB)/8, $·stub49(SB)
+DATA trapStubs<>+400(SB)/8, $·stub50(SB)
+DATA trapStubs<>+408(SB)/8, $·stub51(SB)
+DATA trapStubs<>+416(SB)/8, $·stub52(SB)
+DATA trapStubs<>+424(SB)/8, $·stub53(SB)
+DATA trapStubs<>+432(SB)/8, $·stub54(SB)
+DATA trapStubs<>+440(SB)/8, $·stub55(SB)
+DATA trapStubs<>+448(SB)/8, $·stub56(SB)
+DATA trapStubs<>+456(SB)/8, $·stub57(SB)
+DATA trapStubs<>+464(SB)/8, $·stub58(SB)
+DATA trapStubs<>+472(SB)/8, $·stub59(SB)
+DATA trapStubs<>+480(SB)/8, $·stub60(SB)
+DATA trapStubs<>+488(SB)/8, $·stub61(SB)
+DATA trapStubs<>+496(SB)/8, $·stub62(SB)
+DATA trapStubs<>+504(SB)/8, $·stub63(SB)
+DATA trapStubs<>+512(SB)/8, $·stub64(SB)
+DATA trapStubs<>+520(SB)/8, $·stub65(SB)
+DATA trapStubs<>+528(SB)/8, $·stub66(SB)
+DATA trapStubs<>+536(SB)/8, $·stub67(SB)
+DATA trapStubs<>+544(SB)/8, $·stub68(SB)
+DATA trapStubs<>+552(SB)/8, $·stub69(SB)
+DATA trapStubs<>+560(SB)/8, $·stub70(SB)
+DATA trapStubs<>+568(SB)/8, $·stub71(SB)
+DATA trapStubs<>+576(SB)/8, $·stub72(SB)
+DATA trapStubs<>+584(SB)/8, $·stub73(SB)
+DATA trapStubs<>+592(SB)/8, $·stub74(SB)
+DATA trapStubs<>+600(SB)/8, $·stub75(SB)
+DATA trapStubs<>+608(SB)/8, $·stub76(SB)
+DATA trapStubs<>+616(SB)/8, $·stub77(SB)
+DATA trapStubs<>+624(SB)/8, $·stub78(SB)
+DATA trapStubs<>+632(SB)/8, $·stub79(SB)
+DATA trapStubs<>+640(SB)/8, $·stub80(SB)
+DATA trapStubs<>+648(SB)/8, $·stub81(SB)
+DATA trapStubs<>+656(SB)/8, $·stub82(SB)
+DATA trapStubs<>+664(SB)/8, $·stub83(SB)
+DATA trapStubs<>+672(SB)/8, $·stub84(SB)
+DATA trapStubs<>+680(SB)/8, $·stub85(SB)
+DATA trapStubs<>+688(SB)/8, $·stub86(SB)
+DATA trapStubs<>+696(SB)/8, $·stub87(SB)
+DATA trapStubs<>+704(SB)/8, $·stub88(SB)
+DATA trapStubs<>+712(SB)/8, $·stub89(SB)
+DATA trapStubs<>+720(SB)/8, $·stub90(SB)
+DATA trapStubs<>+728(SB)/8, $·stub91(SB)
+DATA trapStubs<>+736(SB)/8, $·stub92(SB)
+DATA trapStubs<>+744(SB)/8, $·stub93(SB)
+DATA trapStubs<>+752(SB)/8, $·stub94(SB)
+DATA trapStubs<>+760(SB)/8, $·stub95(SB)
+DATA trapStubs<>+768(SB)/8, $·stub255(SB)
+GLOBL trapStubs<>(SB), RODATA, $776
 
 // func stubAddr(i int) uintptr
 TEXT ·stubAddr(SB),NOSPLIT,$0-16

@@ -20,7 +20,7 @@ var waitIRQ = kernel.IRQWait
 
 var (
 	irqMu    sync.Mutex
-	irqLines [16]*irqLine
+	irqLines [maxIRQ + 1]*irqLine
 )
 
 // irqLine is one line's handlers. mu is held while they run, so that a
@@ -31,13 +31,18 @@ type irqLine struct {
 	handlers map[int]func()
 }
 
-// HandleIRQ runs fn after every interrupt on legacy line (0-15), from the
+// maxIRQ is the highest interrupt number kernel.IRQWait takes.
+const maxIRQ = 63
+
+// HandleIRQ runs fn after every interrupt on line (an ISA IRQ 0-15, a GSI
+// 16-47 where the kernel uses I/O APICs, or an MSI line from
+// kernel.AllocMSI; see kernel.IRQWait), from the
 // line's dispatcher goroutine, which it starts on first use. remove
 // unregisters fn; once it returns, fn is not running and will not run.
 // fn must not call HandleIRQ or remove.
 func HandleIRQ(line int, fn func()) (remove func(), err error) {
-	if line < 0 || line > 15 {
-		return nil, fmt.Errorf("virtio: interrupt line %d out of range 0-15", line)
+	if line < 0 || line > maxIRQ {
+		return nil, fmt.Errorf("virtio: interrupt line %d out of range 0-%d", line, maxIRQ)
 	}
 	irqMu.Lock()
 	defer irqMu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xairrosx/xairrosx/drivers/internal/mmio"
+	"github.com/xairrosx/xairrosx/kernel"
 )
 
 // virtio-mmio registers (VIRTIO 1.2, 4.2.2), version 2 ("modern") only.
@@ -148,4 +149,42 @@ func (t *MMIO) OnInterrupt(fn func(isr uint8)) (func(), error) {
 			fn(uint8(s))
 		}
 	})
+}
+
+// QEMU's microvm places virtio-mmio windows of 512 bytes from 0xfeb00000;
+// window i raises interrupt base+i. The base and the number of windows
+// depend on the machine's interrupt controllers (QEMU's hw/i386/microvm.c):
+// 24 windows from GSI 24 with the second I/O APIC (the default), 8 from GSI
+// 16 with one, 8 from ISA IRQ 5 without ACPI.
+const (
+	microvmMMIOBase   = 0xfeb00000
+	microvmMMIOWindow = 0x200
+)
+
+// FindMMIO returns the virtio-mmio transports of the devices of type typ on
+// QEMU's microvm machine, in window order, each with the interrupt line of
+// its window. It returns none on machines without virtio-mmio windows.
+func FindMMIO(typ int) ([]*MMIO, error) {
+	base, n := 5, 8
+	switch lines := kernel.InterruptLines(); {
+	case lines >= 48:
+		base, n = 24, 24
+	case lines >= 24:
+		base, n = 16, 8
+	}
+	var out []*MMIO
+	for i := 0; i < n; i++ {
+		addr := uintptr(microvmMMIOBase + microvmMMIOWindow*i)
+		id, err := ProbeMMIO(addr)
+		if err != nil {
+			if i == 0 && mmio.Read32(addr+mmioMagic) != mmioMagicValue {
+				return nil, nil // no virtio-mmio windows: not a microvm
+			}
+			return nil, err
+		}
+		if id == typ {
+			out = append(out, &MMIO{base: addr, irq: base + i})
+		}
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package virtio
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/xairrosx/xairrosx/drivers/internal/mmio"
@@ -36,11 +37,13 @@ const (
 	comDeviceFeature       = 0x04
 	comDriverFeatureSelect = 0x08
 	comDriverFeature       = 0x0C
+	comMSIXConfig          = 0x10
 	comNumQueues           = 0x12
 	comStatus              = 0x14
 	comConfigGeneration    = 0x15
 	comQueueSelect         = 0x16
 	comQueueSize           = 0x18
+	comQueueMSIXVector     = 0x1A
 	comQueueEnable         = 0x1C
 	comQueueNotifyOff      = 0x1E
 	comQueueDesc           = 0x20
@@ -245,10 +248,18 @@ func (t *PCI) Config32(off int) uint32 { return mmio.Read32(t.device + uintptr(o
 // ConfigGeneration implements Transport.
 func (t *PCI) ConfigGeneration() uint32 { return uint32(mmio.Read8(t.common + comConfigGeneration)) }
 
-// OnInterrupt implements Transport: the handler runs on the dispatcher of
-// the function's legacy interrupt line; reading the ISR status register
-// acknowledges the interrupt and deasserts INTx.
+// OnInterrupt implements Transport. Where the kernel offers message-
+// signalled interrupts and the function has MSI-X (every virtio PCI device
+// QEMU makes does), all queues signal one MSI-X vector, on a line of its own;
+// otherwise the handler runs on the dispatcher of the function's legacy
+// interrupt line, where reading the ISR status register acknowledges the
+// interrupt and deasserts INTx. Configuration-change interrupts are not
+// requested.
 func (t *PCI) OnInterrupt(fn func(isr uint8)) (func(), error) {
+	remove, err := t.onMSIX(fn)
+	if err == nil || !errors.Is(err, errNoMSIX) {
+		return remove, err
+	}
 	line := int(t.fn.InterruptLine)
 	if t.fn.InterruptPin == 0 || line > 15 {
 		return nil, fmt.Errorf("virtio %v: no legacy interrupt (pin %d, line %d)", t, t.fn.InterruptPin, line)
@@ -281,4 +292,58 @@ func Find(typ int) ([]*PCI, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// errNoMSIX: message-signalled interrupts are not available (no MSI-X
+// capability, or a kernel without MSIs, such as Linux when testing).
+var errNoMSIX = errors.New("no MSI-X")
+
+// MSI-X capability layout (PCI 3.0, 6.8.2).
+const (
+	capMSIX         = 0x11
+	msixEnable      = 1 << 31 // in the capability's first dword: message control bit 15
+	msixFuncMask    = 1 << 30 // message control bit 14
+	msixEntrySize   = 16
+	virtioNoVector  = 0xFFFF
+	msixTableOffset = 4
+)
+
+// onMSIX points every queue at MSI-X table entry 0 and that entry at an
+// MSI line from the kernel, and dispatches that line to fn.
+func (t *PCI) onMSIX(fn func(isr uint8)) (func(), error) {
+	c, ok := t.fn.Find(capMSIX)
+	if !ok {
+		return nil, errNoMSIX
+	}
+	line, addr, data, err := kernel.AllocMSI()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoMSIX, err)
+	}
+	tbl := t.fn.Read32(c.Offset + msixTableOffset)
+	bar := tbl & 7
+	if bar >= 6 || t.fn.BARs[bar].Size == 0 || t.fn.BARs[bar].IO {
+		return nil, fmt.Errorf("virtio %v: MSI-X table in BAR %d, which is not memory", t, bar)
+	}
+	b := t.fn.BARs[bar]
+	if b.Addr+b.Size > 1<<32 {
+		if err := kernel.MapMMIO(uintptr(b.Addr), uintptr(b.Size)); err != nil {
+			return nil, fmt.Errorf("virtio %v: mapping the MSI-X table: %w", t, err)
+		}
+	}
+	entry := uintptr(b.Addr) + uintptr(tbl&^7)
+	mmio.Write32(entry, uint32(addr))
+	mmio.Write32(entry+4, uint32(addr>>32))
+	mmio.Write32(entry+8, data)
+	mmio.Write32(entry+12, 0) // unmasked
+	ctl := t.fn.Read32(c.Offset)
+	t.fn.Write32(c.Offset, (ctl|msixEnable)&^msixFuncMask)
+	mmio.Write16(t.common+comMSIXConfig, virtioNoVector)
+	for i := uint16(0); i < mmio.Read16(t.common+comNumQueues); i++ {
+		mmio.Write16(t.common+comQueueSelect, i)
+		mmio.Write16(t.common+comQueueMSIXVector, 0)
+		if v := mmio.Read16(t.common + comQueueMSIXVector); v != 0 {
+			return nil, fmt.Errorf("virtio %v: queue %d refused MSI-X vector 0 (reads %#x)", t, i, v)
+		}
+	}
+	return HandleIRQ(line, func() { fn(ISRQueue) })
 }

@@ -239,6 +239,24 @@ func TestACPIPowerOff(t *testing.T) {
 	}
 }
 
+// TestExitHooks checks kernel.AtExit: hooks run, newest first, after the
+// program exits (os.Exit, main returning, reboot(2)) and before the machine
+// powers off, and the exit status stays the program's.
+func TestExitHooks(t *testing.T) {
+	for _, c := range []struct {
+		how    string
+		status int
+	}{{"exit", 3}, {"return", 0}, {"poweroff", 0}} {
+		t.Run(c.how, func(t *testing.T) {
+			out, res := boot(t, "test/kernel/testdata/atexit", "xairrosx.argv0=atexit -- "+c.how)
+			want := "main done\nhook 2, other goroutines running: true\nhook 1\n"
+			if res.Status != c.status || out != want {
+				t.Errorf("status %d (want %d), output:\n%s\nwant:\n%s", res.Status, c.status, out, want)
+			}
+		})
+	}
+}
+
 // TestTimersOnEveryMachine runs the timer guest on each QEMU machine: on
 // microvm no firmware puts the local APIC in virtual-wire mode, so the
 // kernel must, or no timer interrupt arrives and sleeps never end.

@@ -65,30 +65,24 @@ func main() {
 			netT = t
 		}
 	}
-	if len(os.Args) == 3 && os.Args[1] == "-mmio-irq" {
-		// QEMU's microvm: virtio-mmio windows of 512 bytes from
-		// 0xfeb00000, window i on interrupt line base+i.
-		var irqBase int
-		fmt.Sscan(os.Args[2], &irqBase)
-		for i := 0; i < 24; i++ {
-			base := uintptr(0xfeb00000 + 0x200*i)
-			typ, err := virtio.ProbeMMIO(base)
-			if err != nil {
-				break
-			}
-			if typ == 0 {
-				continue
-			}
-			fmt.Printf("virtio-mmio %#x type %d irq %d\n", base, typ, irqBase+i)
-			t, err := virtio.NewMMIO(base, irqBase+i)
-			if err != nil {
-				fail("%v", err)
-			}
-			if typ == virtio.TypeBlock {
-				blkTs = append(blkTs, t)
-			} else if typ == virtio.TypeNet {
-				netT = t
-			}
+	if len(os.Args) == 2 && os.Args[1] == "-mmio" {
+		// QEMU's microvm: virtio-mmio windows, interrupts through the
+		// I/O APIC.
+		blks, err := virtio.FindMMIO(virtio.TypeBlock)
+		if err != nil {
+			fail("%v", err)
+		}
+		nets, err := virtio.FindMMIO(virtio.TypeNet)
+		if err != nil {
+			fail("%v", err)
+		}
+		for _, t := range blks {
+			fmt.Printf("virtio-mmio %v type block\n", t)
+			blkTs = append(blkTs, t)
+		}
+		for _, t := range nets {
+			fmt.Printf("virtio-mmio %v type net\n", t)
+			netT = t
 		}
 	}
 	// The disks and the NIC work at the same time, so that devices sharing

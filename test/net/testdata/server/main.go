@@ -53,7 +53,11 @@ func main() {
 		fmt.Fprintln(w, "stopping")
 		close(done)
 	})
-	go http.Serve(ln, mux)
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
 	<-done
+	// Let the /stop response go out before exiting: the handler goroutine
+	// may still be writing it.
+	srv.Shutdown(context.Background())
 	fmt.Println("served")
 }
