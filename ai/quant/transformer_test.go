@@ -19,7 +19,8 @@ import (
 const committedEncoder = "../guest/transformereval/transformer-int8.onnx"
 
 // TestIntegerTransformerThreads runs the committed integer transformer
-// compiled for 1, 2 and 4 threads: the outputs must be the same bytes.
+// compiled for 1, 2 and 4 threads: the outputs must be the same bytes, and
+// an inference allocates nothing.
 func TestIntegerTransformerThreads(t *testing.T) {
 	b, err := os.ReadFile(committedEncoder)
 	if err != nil {
@@ -44,6 +45,9 @@ func TestIntegerTransformerThreads(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := append([]byte(nil), out[0].U8()[:out[0].Len()]...)
+		if allocs := testing.AllocsPerRun(3, func() { p.Exec() }); allocs != 0 {
+			t.Errorf("threads=%d: %v heap allocations per inference, want 0", threads, allocs)
+		}
 		if first == nil {
 			first = got
 		} else if !bytes.Equal(got, first) {

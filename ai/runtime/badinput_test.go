@@ -163,6 +163,7 @@ func FuzzLoadCompileRun(f *testing.F) {
 		f.Add(q)
 	}
 	f.Add(b[:100])
+	f.Add(tinyIntegerEncoder())
 	// small models exercising other operators, from ONNX's node tests
 	for _, name := range []string{"test_concat_2d_axis_1", "test_gather_0", "test_slice_neg_steps", "test_reduce_mean_keepdims_example",
 		"test_layer_normalization_4d_axis1", "test_softmax_axis_1_expanded", "test_maxpool_with_argmax_2d_precomputed_pads", "test_gemm_all_attributes",
