@@ -1,6 +1,7 @@
 package ext2
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -112,6 +113,9 @@ func (f *FS) overwrite(b uint32, k kind) *cblock {
 
 // dirty marks cb as needing a write at the next checkpoint.
 func (f *FS) dirty(cb *cblock) {
+	if f.c.m[cb.blk] != cb {
+		return // freed meanwhile (only a corrupt image points twice at a block)
+	}
 	if !cb.dirty {
 		cb.dirty = true
 		f.c.dirtyBytes += f.bs
@@ -233,40 +237,39 @@ func (f *FS) checkpoint() error {
 // super is set), merging runs of consecutive blocks into one device write,
 // then flushes the device. Written data blocks leave the cache.
 func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
-	var list []uint32
+	var list []*cblock
 	for b, cb := range f.c.dirtyM {
 		if pick(b, cb) {
-			list = append(list, b)
+			list = append(list, cb)
 		}
 	}
 	if len(list) == 0 && !super {
 		return nil
 	}
-	slices.Sort(list)
+	slices.SortFunc(list, func(x, y *cblock) int { return cmp.Compare(x.blk, y.blk) })
 	const maxRun = 256
 	for i := 0; i < len(list); {
 		j := i + 1
-		for j < len(list) && list[j] == list[j-1]+1 && j-i < maxRun {
+		for j < len(list) && list[j].blk == list[j-1].blk+1 && j-i < maxRun {
 			j++
 		}
-		buf := f.c.m[list[i]].b
+		buf := list[i].b
 		if j-i > 1 {
 			buf = f.c.wbuf[:0]
-			for _, b := range list[i:j] {
-				buf = append(buf, f.c.m[b].b...)
+			for _, cb := range list[i:j] {
+				buf = append(buf, cb.b...)
 			}
 			f.c.wbuf = buf // reused: grows to the longest run once
 		}
-		if _, err := f.dev.WriteAt(buf, int64(list[i])*f.bs); err != nil {
-			return fmt.Errorf("ext2: writing blocks %d-%d: %w", list[i], list[j-1], err)
+		if _, err := f.dev.WriteAt(buf, int64(list[i].blk)*f.bs); err != nil {
+			return fmt.Errorf("ext2: writing blocks %d-%d: %w", list[i].blk, list[j-1].blk, err)
 		}
-		for _, b := range list[i:j] {
-			cb := f.c.m[b]
+		for _, cb := range list[i:j] {
 			cb.dirty, cb.added = false, false
 			f.c.dirtyBytes -= f.bs
-			delete(f.c.dirtyM, b)
+			delete(f.c.dirtyM, cb.blk)
 			if cb.kind == kindData {
-				f.c.drop(b)
+				f.c.drop(cb.blk)
 			}
 		}
 		i = j
