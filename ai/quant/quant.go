@@ -66,21 +66,11 @@ func (r rng) qinfo() qinfo {
 // (each a tensor for m's single non-constant input). source is the float
 // model's bytes, recorded by hash.
 func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options) (*onnx.Model, error) {
-	p, err := runtime.Compile(m, runtime.Options{KeepAll: true, Threads: 1})
+	p, ranges, err := calibrate(m, calib)
 	if err != nil {
 		return nil, err
-	}
-	if len(p.Inputs) != 1 || p.Inputs[0].DType != tensor.Float32 {
-		return nil, fmt.Errorf("quant: the model must have one float32 input, has %d", len(p.Inputs))
-	}
-	if len(calib) == 0 {
-		return nil, fmt.Errorf("quant: empty calibration set")
 	}
 	g := m.Graph
-	ranges, err := calibrate(p, g, calib)
-	if err != nil {
-		return nil, err
-	}
 
 	consumers := g.Consumers()
 	isOutput := g.OutputSet()
@@ -305,9 +295,21 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 	return qm, nil
 }
 
-// calibrate runs the calibration inputs through p (compiled with KeepAll)
-// and returns the range of every float32 value of g.
-func calibrate(p *runtime.Program, g *onnx.Graph, calib []*tensor.Tensor) (map[string]*rng, error) {
+// calibrate compiles m keeping every value, runs the calibration inputs
+// through it and returns the program with the range of every float32
+// value of m's graph.
+func calibrate(m *onnx.Model, calib []*tensor.Tensor) (*runtime.Program, map[string]*rng, error) {
+	p, err := runtime.Compile(m, runtime.Options{KeepAll: true, Threads: 1})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(p.Inputs) != 1 || p.Inputs[0].DType != tensor.Float32 {
+		return nil, nil, fmt.Errorf("quant: the model must have one float32 input, has %d", len(p.Inputs))
+	}
+	if len(calib) == 0 {
+		return nil, nil, fmt.Errorf("quant: empty calibration set")
+	}
+	g := m.Graph
 	ranges := map[string]*rng{}
 	track := func(name string) {
 		t := p.Value(name)
@@ -325,7 +327,7 @@ func calibrate(p *runtime.Program, g *onnx.Graph, calib []*tensor.Tensor) (map[s
 	}
 	for _, in := range calib {
 		if _, err := p.Run(in); err != nil {
-			return nil, fmt.Errorf("quant: calibration: %w", err)
+			return nil, nil, fmt.Errorf("quant: calibration: %w", err)
 		}
 		track(p.Inputs[0].Name)
 		for _, n := range g.Nodes {
@@ -334,7 +336,7 @@ func calibrate(p *runtime.Program, g *onnx.Graph, calib []*tensor.Tensor) (map[s
 			}
 		}
 	}
-	return ranges, nil
+	return p, ranges, nil
 }
 
 func wShape(op string, w *tensor.Tensor, k int) []int {

@@ -61,21 +61,11 @@ type tval struct {
 // output_scale and output_zero_point in the metadata. Anything else is
 // refused by name.
 func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (*onnx.Model, error) {
-	p, err := runtime.Compile(m, runtime.Options{KeepAll: true, Threads: 1})
+	p, ranges, err := calibrate(m, calib)
 	if err != nil {
 		return nil, err
-	}
-	if len(p.Inputs) != 1 || p.Inputs[0].DType != tensor.Float32 {
-		return nil, fmt.Errorf("quant: the model must have one float32 input, has %d", len(p.Inputs))
-	}
-	if len(calib) == 0 {
-		return nil, fmt.Errorf("quant: empty calibration set")
 	}
 	g := m.Graph
-	ranges, err := calibrate(p, g, calib)
-	if err != nil {
-		return nil, err
-	}
 	consumers := g.Consumers()
 	isConst := func(v string) bool { return p.Const(v) != nil }
 	rangeOf := func(v string) (*rng, error) {
