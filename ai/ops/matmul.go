@@ -118,10 +118,15 @@ func buildMatMul(b *Build) error {
 	plen := kernels.PackedLen(k, n)
 	bp := make([]float32, nbB*plen)
 	constB := bv.Const != nil
-	packB := func(src []float32) {
-		for i := 0; i < nbB; i++ {
-			kernels.PackB(bp[i*plen:], src[i*k*n:], n, k, n)
+	var bsrc []float32
+	packRange := func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			kernels.PackB(bp[i*plen:], bsrc[i*k*n:], n, k, n)
 		}
+	}
+	packB := func(src []float32) { // B matrices in parallel
+		bsrc = src
+		b.Group.For(nbB, max(1, 16384/max(1, k*n)), packRange)
 	}
 	if constB {
 		packB(bv.Const.Contiguous().F32())
