@@ -171,6 +171,8 @@ func (f *FS) bmapAlloc(in *inode, lb int64, k kind) (b uint32, fresh bool, e sys
 // truncBlocks frees every block of in from logical block keep on,
 // indirect blocks included, zeroing the pointers to them.
 func (f *FS) truncBlocks(in *inode, keep int64) {
+	f.seen = map[uint32]bool{}
+	defer func() { f.seen = nil }()
 	for i := int64(0); i < 12; i++ {
 		if i >= keep && in.block[i] != 0 {
 			f.freeData(in, in.block[i])
@@ -190,11 +192,13 @@ func (f *FS) truncBlocks(in *inode, keep int64) {
 	}
 }
 
-// freeData frees one block of in.
+// freeData frees one block of in (once: a corrupt image may point at a
+// block twice).
 func (f *FS) freeData(in *inode, b uint32) {
-	if _, e := f.checkBlock(b); e != 0 {
+	if _, e := f.checkBlock(b); e != 0 || f.seen[b] {
 		return // a bad pointer: not ours to free
 	}
+	f.seen[b] = true
 	f.freeBlock(b)
 	in.blocks512 -= f.bs / 512
 }
@@ -211,11 +215,15 @@ func (f *FS) freeTree(in *inode, b uint32, level int, base, keep int64) bool {
 	if base+span*p <= keep {
 		return false
 	}
+	if f.seen[b] {
+		return true // visited already: a corrupt image's loop; drop the pointer
+	}
 	cb, e := f.get(b, kindIndirect)
 	if e != 0 {
 		return false
 	}
 	kept := false
+	f.seen[b] = true
 	for i := int64(0); i < p; i++ {
 		c := binary.LittleEndian.Uint32(cb.b[4*i:])
 		if c == 0 {
@@ -243,7 +251,8 @@ func (f *FS) freeTree(in *inode, b uint32, level int, base, keep int64) bool {
 	if kept {
 		return false
 	}
-	f.freeData(in, b)
+	f.freeBlock(b) // b is valid (get read it) and in seen since entry
+	in.blocks512 -= f.bs / 512
 	return true
 }
 

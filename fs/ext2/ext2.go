@@ -127,6 +127,7 @@ type FS struct {
 
 	c     cache
 	icach map[uint32]*inode
+	seen  map[uint32]bool // blocks truncBlocks has visited (nil outside it)
 }
 
 type group struct {

@@ -252,9 +252,11 @@ func (r *recovery) claim(in *inode, strict bool) error {
 			}
 			return false
 		}
-		if strict && r.isUsed(b) {
-			bad = fmt.Errorf("ext2: recovery: block %d is claimed twice (inode %d); run e2fsck", b, in.ino)
-			return false
+		if r.isUsed(b) {
+			if strict {
+				bad = fmt.Errorf("ext2: recovery: block %d is claimed twice (inode %d); run e2fsck", b, in.ino)
+			}
+			return false // loose: marked already (the resize inode's descriptor blocks), nothing to walk
 		}
 		r.setUsed(b)
 		count++

@@ -388,3 +388,47 @@ func TestDeviceErrors(t *testing.T) {
 		t.Fatalf("f after the device recovered: %v, want ENOENT", errno)
 	}
 }
+
+// TestCorruptPointerLoops: removing a file whose double-indirect block
+// points at one indirect block from every slot, and at itself, frees each
+// block once (no quadratic or looping walk, no double free).
+func TestCorruptPointerLoops(t *testing.T) {
+	img := newImage(t, 1024, "4M")
+	m := openRW(t, img, nil)
+	p := 256
+	m.write("big", 0, make([]byte, (12+p+2*p)*1024))
+	m.unmount()
+	b, err := os.ReadFile(img)
+	must(t, err)
+	ro, err := Mount(memDev(b))
+	must(t, err)
+	n, e := ro.Root().Lookup("big")
+	if e != 0 {
+		t.Fatal(e)
+	}
+	in, _ := ro.iget(n.(*node).ino)
+	dind := int64(in.block[13]) * 1024
+	first := binary.LittleEndian.Uint32(b[dind:])
+	for i := 1; i < p; i++ {
+		binary.LittleEndian.PutUint32(b[dind+int64(4*i):], first)
+	}
+	binary.LittleEndian.PutUint32(b[dind+4:], in.block[13]) // and itself
+	f, err := Open(memDev(b), Options{ReadWrite: true})
+	must(t, err)
+	if e := f.Root().Remove("big"); e != 0 {
+		t.Fatal(e)
+	}
+	seen := map[uint32]bool{}
+	for _, blk := range f.c.pendBlocks {
+		if seen[blk] {
+			t.Fatalf("block %d freed twice", blk)
+		}
+		seen[blk] = true
+	}
+	if len(seen) > 12+1+p+1+1+p {
+		t.Fatalf("%d blocks freed", len(seen))
+	}
+	if err := f.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+}
