@@ -83,7 +83,7 @@ func kernelRun(args []string) int {
 	var env multiFlag
 	fs.Var(&env, "env", "pass `NAME=VALUE` to the guest's environment (repeatable); nothing else is passed")
 	files := fs.String("files", "", "pack `DIR` into the image as its read-only root file system (when building PKG)")
-	netMode := fs.String("net", "", "`user`: a virtio-net NIC on QEMU's user network (guest 10.0.2.15, host reachable as 10.0.2.2)")
+	netMode := fs.String("net", "", "`user`: a virtio-net NIC on QEMU's user network, configured by DHCP (guest 10.0.2.15, host reachable as 10.0.2.2); user-static: the same addresses set statically")
 	disk := fs.String("disk", "", "attach `FILE` (an ext2 image, e.g. from mkfs.ext2) as a virtio-blk disk mounted at /data")
 	var hostfwd multiFlag
 	fs.Var(&hostfwd, "hostfwd", "with -net user, forward `tcp:HOSTPORT:GUESTPORT` (or udp:...) from 127.0.0.1 on the host to the guest (repeatable)")
@@ -162,8 +162,12 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 		if len(hostfwd) > 0 {
 			return usageError(fs, "-hostfwd needs -net user")
 		}
-	case "user":
-		args, opts, err := qemu.UserNetwork(*machine, hostfwd)
+	case "user", "user-static":
+		network := qemu.UserNetwork
+		if *netMode == "user-static" {
+			network = qemu.UserNetworkStatic
+		}
+		args, opts, err := network(*machine, hostfwd)
 		if err != nil {
 			return usageError(fs, "%v", err)
 		}
@@ -172,7 +176,7 @@ become the guest's os.Args[1:]; the exit status is the guest's.`)
 			options[k] = v
 		}
 	default:
-		return usageError(fs, "-net %q: the only network is user", *netMode)
+		return usageError(fs, "-net %q: the networks are user and user-static", *netMode)
 	}
 	if *disk != "" {
 		args, err := qemu.DataDisk(*machine, *disk)

@@ -188,3 +188,24 @@ func FindMMIO(typ int) ([]*MMIO, error) {
 	}
 	return out, nil
 }
+
+// FindAny returns the transports of the virtio devices of type typ: those
+// on the PCI bus (Find), then the virtio-mmio ones (FindMMIO).
+func FindAny(typ int) ([]Transport, error) {
+	var out []Transport
+	ps, err := Find(typ)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ps {
+		out = append(out, t)
+	}
+	ms, err := FindMMIO(typ)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ms {
+		out = append(out, t)
+	}
+	return out, nil
+}

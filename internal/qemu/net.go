@@ -41,9 +41,6 @@ func UserNetworkStatic(machine string, forwards []string) ([]string, map[string]
 
 // userNetdev returns the QEMU arguments of UserNetwork.
 func userNetdev(machine string, forwards []string) ([]string, error) {
-	if machine == "microvm" {
-		return nil, fmt.Errorf("-net user needs a pc or q35 machine (virtio-net on microvm is not interrupt-driven yet)")
-	}
 	netdev := "user,id=net0"
 	for _, f := range forwards {
 		parts := strings.Split(f, ":")
@@ -57,7 +54,17 @@ func userNetdev(machine string, forwards []string) ([]string, error) {
 		}
 		netdev += fmt.Sprintf(",hostfwd=%s:127.0.0.1:%s-:%s", parts[0], parts[1], parts[2])
 	}
-	return []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"}, nil
+	return append([]string{"-netdev", netdev}, virtioDevice(machine, "virtio-net", "netdev=net0")...), nil
+}
+
+// virtioDevice returns the QEMU arguments of a virtio device of kind
+// (virtio-net, virtio-blk) with props: a PCI function, or on microvm a
+// virtio-mmio device, version 2 (the only one the drivers speak).
+func virtioDevice(machine, kind, props string) []string {
+	if machine == "microvm" {
+		return []string{"-device", kind + "-device," + props, "-global", "virtio-mmio.force-legacy=false"}
+	}
+	return []string{"-device", kind + "-pci," + props}
 }
 
 // DataDisk returns the QEMU arguments that attach file as a virtio-blk disk

@@ -19,6 +19,7 @@ const (
 // system call number, args its arguments with the descriptor translated to a
 // handle. It returns a non-negative result or a negated errno.
 func (t *Table) Serve(nr uint64, a [6]uint64) int64 {
+	defer t.flush()
 	if nr == NrSocketCreate {
 		return res(t.Create(int32(a[0]), int(a[1]), int(a[2]), int(a[3])))
 	}

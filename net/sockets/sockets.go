@@ -86,11 +86,22 @@ type Table struct {
 	pending map[int32]chan struct{} // closed when the handle is created
 
 	nextAccepted atomic.Int32
+
+	// Sockets whose endpoint signalled an event, for their readiness to
+	// be recomputed and reported (see attach). Serve reports them before
+	// it returns, so a call's effects on other sockets (a send that makes
+	// a loopback peer readable) reach the kernel with the call's result;
+	// notifier reports the ones events outside calls queue (packets from
+	// the NIC, timers).
+	eventMu  sync.Mutex
+	events   []*socket
+	kick     chan struct{}
+	notifier sync.Once
 }
 
 // New returns an empty table over st that reports to k.
 func New(st *stack.Stack, k Kernel) *Table {
-	t := &Table{st: st, k: k, socks: map[int32]*socket{}, pending: map[int32]chan struct{}{}}
+	t := &Table{st: st, k: k, socks: map[int32]*socket{}, pending: map[int32]chan struct{}{}, kick: make(chan struct{}, 1)}
 	t.nextAccepted.Store(AcceptedBase)
 	return t
 }
@@ -107,8 +118,8 @@ type socket struct {
 	ep     tcpip.Endpoint
 	wq     *waiter.Queue
 	entry  waiter.Entry
-	notify chan struct{}
-	done   chan struct{}
+	queued atomic.Bool // in t.events
+	closed atomic.Bool
 
 	mu         sync.Mutex // orders readiness reports
 	connecting bool       // a connect is in progress: publish addresses on completion
@@ -234,29 +245,52 @@ func (s *socket) open() syscall.Errno {
 // attach binds s to an endpoint and starts reporting its readiness.
 func (s *socket) attach(ep tcpip.Endpoint, wq *waiter.Queue) {
 	s.ep, s.wq = ep, wq
-	s.notify = make(chan struct{}, 1)
-	s.done = make(chan struct{})
 	s.first = true
-	// The callback may run with endpoint locks held, so it only signals;
-	// a goroutine per socket recomputes and reports the readiness.
-	s.entry = waiter.NewFunctionEntry(allEvents, func(waiter.EventMask) {
-		select {
-		case s.notify <- struct{}{}:
-		default:
-		}
-	})
+	// The callback may run with endpoint locks held, so it only queues the
+	// socket; the readiness is recomputed and reported after the call that
+	// caused the event, or by the table's notifier goroutine.
+	s.entry = waiter.NewFunctionEntry(allEvents, func(waiter.EventMask) { s.t.queue(s) })
+	s.t.notifier.Do(func() { go s.t.notify() })
 	wq.EventRegister(&s.entry)
-	go func() {
-		for {
-			select {
-			case <-s.notify:
-				s.update()
-			case <-s.done:
-				return
-			}
-		}
-	}()
 	s.update()
+}
+
+// queue records that s had an event, and wakes the notifier.
+func (t *Table) queue(s *socket) {
+	if s.queued.Swap(true) {
+		return
+	}
+	t.eventMu.Lock()
+	t.events = append(t.events, s)
+	t.eventMu.Unlock()
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flush reports the readiness of the sockets queued so far.
+func (t *Table) flush() {
+	for {
+		t.eventMu.Lock()
+		evs := t.events
+		t.events = nil
+		t.eventMu.Unlock()
+		if len(evs) == 0 {
+			return
+		}
+		for _, s := range evs {
+			s.queued.Store(false)
+			s.update()
+		}
+	}
+}
+
+// notify reports events that happen outside calls.
+func (t *Table) notify() {
+	for range t.kick {
+		t.flush()
+	}
 }
 
 // update reports the socket's current readiness if it changed; when an
@@ -264,6 +298,9 @@ func (s *socket) attach(ep tcpip.Endpoint, wq *waiter.Queue) {
 func (s *socket) update() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return
+	}
 	ev := uint32(s.ep.Readiness(allEvents))
 	if s.connecting && s.established() {
 		s.connecting = false
@@ -305,7 +342,9 @@ func (t *Table) close(h int32) syscall.Errno {
 	t.mu.Unlock()
 	if s.ep != nil {
 		s.wq.EventUnregister(&s.entry)
-		close(s.done)
+		s.mu.Lock()
+		s.closed.Store(true)
+		s.mu.Unlock()
 		s.ep.Close()
 	}
 	return 0

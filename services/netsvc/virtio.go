@@ -11,7 +11,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/xairrosx/xairrosx/drivers/dma"
-	"github.com/xairrosx/xairrosx/drivers/pci"
 	"github.com/xairrosx/xairrosx/drivers/virtio"
 	vnet "github.com/xairrosx/xairrosx/drivers/virtio/net"
 	"github.com/xairrosx/xairrosx/kernel"
@@ -105,18 +104,11 @@ func attachVirtioNet(nic stack.NIC) (tcpip.NICID, *vnet.NIC, error) {
 	if Stack == nil {
 		return 0, nil, errors.New("netsvc: no network stack")
 	}
-	fns, err := pci.System()
+	ts, err := virtio.FindAny(virtio.TypeNet)
 	if err != nil {
 		return 0, nil, fmt.Errorf("netsvc: %w", err)
 	}
-	for _, f := range fns {
-		if virtio.DeviceType(f) != virtio.TypeNet {
-			continue
-		}
-		t, err := virtio.NewPCI(f)
-		if err != nil {
-			return 0, nil, fmt.Errorf("netsvc: %w", err)
-		}
+	for _, t := range ts {
 		// Frames may arrive before the endpoint exists: drop those.
 		var ep atomic.Pointer[link.Endpoint]
 		dev, err := vnet.Open(t, dma.Kernel{}, vnet.Options{Receive: func(frame []byte) {
