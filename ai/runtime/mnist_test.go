@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/ai/internal/mnist"
@@ -110,6 +111,30 @@ func TestMNISTMatchesONNXRuntime(t *testing.T) {
 	}
 	if ours != theirs {
 		t.Errorf("accuracy differs from ONNX Runtime: %d vs %d", ours, theirs)
+	}
+}
+
+// TestReferenceKernels checks, with ONNX Runtime's profiler, why the level
+// matters: at refLevel the convolutions run as FusedConv (MLAS im2col +
+// SGEMM) and the last layer as Gemm; at "all" they run in the NCHWc layout
+// (Conv of that domain, then ReorderOutput).
+func TestReferenceKernels(t *testing.T) {
+	_, set := loadMNIST(t)
+	in := map[string]*tensor.Tensor{"Input3": imageTensor(set.Images[0])}
+	ext, err := ortref.Kernels(mnistModel, refLevel, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := ortref.Kernels(mnistModel, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %v; all: %v", refLevel, ext, all)
+	if strings.Join(ext, " ") != "FusedConv MaxPool FusedConv MaxPool Reshape Gemm" {
+		t.Errorf("at %s ONNX Runtime ran %v, want FusedConv MaxPool FusedConv MaxPool Reshape Gemm", refLevel, ext)
+	}
+	if !strings.Contains(strings.Join(all, " "), "ReorderOutput") {
+		t.Errorf("at all ONNX Runtime ran %v, expected the NCHWc layout (ReorderOutput)", all)
 	}
 }
 
