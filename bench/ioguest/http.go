@@ -21,7 +21,8 @@ type load struct {
 
 // httpBench boots s with the HTTP server on QEMU's user network (static
 // address 10.0.2.15/24 on both OSes), a host port forwarded to its port
-// 8080, and runs the load generator with each client count in turn. Keys: http-cN-rps, http-cN-p50ms, http-cN-p99ms.
+// 8080, and runs the load generator with each client count in turn.
+// Keys: http-cN-rps, http-cN-p50ms, http-cN-p99ms.
 func httpBench(s *side, clients []int, d time.Duration) (map[string]float64, error) {
 	port, err := freePort()
 	if err != nil {
