@@ -12,6 +12,7 @@ const (
 	_ENOMEM          = 12
 	_EFAULT          = 14
 	_EEXIST          = 17
+	_EBUSY           = 16
 	_ENODEV          = 19
 	_EINVAL          = 22
 	_EMFILE          = 24

@@ -437,19 +437,52 @@ func dupFD(fd int64, min int, cloexec bool) int64 {
 	}
 	for n := min; n < maxFDs; n++ {
 		if files[n].kind == fdNone {
-			files[n] = *f
-			files[n].fdfl = 0
-			if cloexec {
-				files[n].fdfl = 1
-			}
-			switch f.kind {
-			case fdPipe:
-				pipes[f.ep].ends[f.end]++
-			case fdSocket:
-				sockets[f.ep].refs++
-			}
+			dupInto(f, n, cloexec)
 			return int64(n)
 		}
 	}
 	return -_EMFILE
+}
+
+// dupInto makes descriptor n (free) another reference to f.
+func dupInto(f *file, n int, cloexec bool) {
+	files[n] = *f
+	files[n].fdfl = 0
+	if cloexec {
+		files[n].fdfl = 1
+	}
+	switch f.kind {
+	case fdPipe:
+		pipes[f.ep].ends[f.end]++
+	case fdSocket:
+		sockets[f.ep].refs++
+	}
+}
+
+// sysDup3Call is dup2 and dup3 (dup3 set) for the kernel's descriptors:
+// newfd is closed first if open. Duplicating a service's descriptor onto a
+// fixed number, or over one, is not supported (EINVAL, EBUSY).
+func sysDup3Call(oldfd, newfd int64, flags uint64, dup3 bool) int64 {
+	f := getFile(oldfd)
+	if f == nil || newfd < 0 || newfd >= maxFDs {
+		return -_EBADF
+	}
+	switch {
+	case oldfd == newfd && dup3:
+		return -_EINVAL
+	case oldfd == newfd:
+		return newfd
+	case dup3 && flags&^oCloexec != 0:
+		return -_EINVAL
+	case f.kind != fdConsole && f.kind != fdPipe && f.kind != fdSocket:
+		return -_EINVAL
+	case files[newfd].kind == fdService:
+		return -_EBUSY
+	}
+	if files[newfd].kind != fdNone {
+		sysClose(newfd)
+		files[newfd] = file{}
+	}
+	dupInto(f, int(newfd), flags&oCloexec != 0)
+	return newfd
 }

@@ -395,6 +395,9 @@ func tryForward(t *thread, f *amd64.Frame, nr uint64) (r int64, ok bool) {
 		if f := getFile(fd); f != nil && f.kind == fdSocket {
 			return forwardSocket(t, f, fd, nr, a)
 		}
+		if getFile(fd) == nil {
+			return -_EBADF, true
+		}
 		h := handle(fd)
 		if h < 0 {
 			return 0, false // not a service descriptor: the kernel's own

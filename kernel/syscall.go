@@ -313,6 +313,8 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		r = sysPipe2Call(uintptr(a0), 0)
 	case sysDup:
 		r = dupFD(int64(a0), 0, false)
+	case sysDup2, sysDup3:
+		r = sysDup3Call(int64(a0), int64(a1), a2, nr == sysDup3)
 	case sysSocket:
 		r = sysSocketCall(int64(a0), int64(a1), int64(a2))
 	case sysGetsockname, sysGetpeername:
@@ -335,6 +337,13 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		// Not supported; EINVAL (not ENOSYS) is what makes Go's io.Copy
 		// fall back to read and write.
 		r = -_EINVAL
+	case sysFsync, sysFdatasync:
+		// Forwarded for the services' descriptors; the kernel's own
+		// (console, pipes, epoll, eventfd) cannot be synced, as on Linux.
+		r = -_EINVAL
+		if getFile(int64(a0)) == nil {
+			r = -_EBADF
+		}
 	case sysRebootNumber:
 		if uint32(a2) != rebootCadOn && uint32(a2) != rebootCadOff && syncBeforeExit(t, f) {
 			return

@@ -376,8 +376,9 @@ func tryHuge(addr uintptr, i int) bool {
 }
 
 // userOK reports whether the kernel may access [a, a+n) on the program's
-// behalf: it lies in the image/identity map above page 0 or in areas that
-// allow the access.
+// behalf: it lies in the program image or in areas that allow the access.
+// The rest of the identity map (firmware areas, page tables, free frames,
+// device memory) is the kernel's, whatever a system call says.
 func userOK(a, n uintptr, write bool) bool {
 	if n == 0 {
 		return true
@@ -386,8 +387,8 @@ func userOK(a, n uintptr, write bool) bool {
 	if end < a {
 		return false
 	}
-	if a >= pageSize && end <= identTop {
-		return true
+	if a >= imageStart && end <= imageEnd {
+		return true // the program image: text, data, BSS
 	}
 	for a < end {
 		i := findVMA(a)

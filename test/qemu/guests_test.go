@@ -67,6 +67,7 @@ var guests = map[string]guest{
 	"recursion":  {name: "recursion", timeout: 120 * time.Second},
 	"recover":    {name: "recover", timeout: 60 * time.Second},
 	"preempt":    {name: "preempt", timeout: 60 * time.Second},
+	"badcalls":   {name: "badcalls", timeout: 60 * time.Second},
 	"args": {name: "args", timeout: 60 * time.Second, status: 42,
 		args: []string{"first", "two words", "", `with "quotes"`, `back\slash`, "--", "-x", "42"},
 		env:  []string{"GUEST_ONE=1", "GUEST_SPACES=a b  c", "GUEST_EMPTY=", `GUEST_QUOTES="q" \ `}},
@@ -86,7 +87,7 @@ var guests = map[string]guest{
 // kernel cannot run yet stays out of this list, with a comment saying so,
 // and can be tried with -guests=NAME.
 var suite = []string{
-	"hello", "goroutines", "timers", "gcstress", "stdlib", "recursion", "recover", "preempt",
+	"hello", "goroutines", "timers", "gcstress", "stdlib", "recursion", "recover", "preempt", "badcalls",
 	"args", "args-exit0", "args-exit3", "args-exit200", "deadlock", "panic", "oom", "node", "forever",
 }
 
