@@ -1,12 +1,7 @@
-//go:build xairrosx_storage
-
-// The tests run with -tags xairrosx_storage until the kernel's exit hook
-// (kernel.AtExit) is in, which the file-system service needs to unmount
-// /data cleanly when a program exits.
-
 package storage_test
 
 import (
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -170,4 +165,49 @@ func TestDevnetOnDisk(t *testing.T) {
 		t.Errorf("heights: first boot %d -> %d, second boot %d -> %d; want 5 blocks in each and the second to start where the first ended", s1, r1, s2, r2)
 	}
 	fsck(t, disk)
+}
+
+// TestReadOnlyAndCorrupt boots on a disk mounted read-only
+// (xairrosx.data=ext2ro) and on a disk whose superblock is damaged: writes
+// fail with EROFS on the first, the second is refused at mount with a
+// message on stderr and the program runs on without /data; neither boot
+// changes a byte of the image.
+func TestReadOnlyAndCorrupt(t *testing.T) {
+	t.Run("ro", func(t *testing.T) {
+		disk := newDisk(t, "4M", 1024)
+		before := digest(t, disk)
+		r := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}, data: "ext2ro"})
+		wantClean(t, "probe", r)
+		sameOutput(t, "read-only /data", r.out, "write: open /data/probe: read-only file system\nlist: [lost+found] <nil>\n")
+		if digest(t, disk) != before {
+			t.Error("a read-only boot changed the image")
+		}
+	})
+	t.Run("corrupt", func(t *testing.T) {
+		disk := newDisk(t, "4M", 1024)
+		f, err := os.OpenFile(disk, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The superblock's magic number (offset 56 in the superblock at 1024).
+		_, err = f.WriteAt([]byte{0, 0}, 1024+56)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := digest(t, disk)
+		r := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}})
+		wantClean(t, "probe", r)
+		lines := strings.SplitAfter(r.out, "\n")
+		if len(lines) != 4 || !strings.HasPrefix(lines[0], "xairrosx: /data not mounted: ") || !strings.Contains(lines[0], "magic") {
+			t.Errorf("want the mount's refusal naming the magic number, then the program's output; got:\n%s", r.out)
+		} else {
+			sameOutput(t, "without /data", lines[1]+lines[2], "write: open /data/probe: no such file or directory\nlist: [] open /data: no such file or directory\n")
+		}
+		if digest(t, disk) != before {
+			t.Error("mounting a corrupt image changed it")
+		}
+	})
 }

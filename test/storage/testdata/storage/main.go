@@ -12,6 +12,7 @@
 //	files DIR         directories, renames, truncate, symlinks, links
 //	fill DIR          fill the disk until ENOSPC, free space, write again
 //	tree DIR          print every file under DIR with its size and digest
+//	probe DIR         try to write in DIR and list it
 package main
 
 import (
@@ -34,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: storage log-write|log-check|leveldb-write|leveldb-read|files|fill|tree DIR")
+		fmt.Fprintln(os.Stderr, "usage: storage log-write|log-check|leveldb-write|leveldb-read|files|fill|tree|probe DIR")
 		os.Exit(2)
 	}
 	dir := os.Args[2]
@@ -54,6 +55,8 @@ func main() {
 		err = fill(dir)
 	case "tree":
 		err = tree(dir)
+	case "probe":
+		probe(dir)
 	default:
 		err = fmt.Errorf("unknown workload %q", os.Args[1])
 	}
@@ -425,4 +428,16 @@ func fill(dir string) error {
 	}
 	fmt.Println("written after freeing space")
 	return tree(dir)
+}
+
+// probe tries to create a file in dir and lists dir, printing the errors:
+// what a program sees of a read-only or missing data disk.
+func probe(dir string) {
+	fmt.Println("write:", os.WriteFile(filepath.Join(dir, "probe"), []byte("x"), 0o644))
+	ents, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	fmt.Println("list:", names, err)
 }
