@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -9,46 +10,50 @@ import (
 )
 
 // TestPowerCut appends fsync'd 4 KiB records to /data/log and kills QEMU
-// (SIGKILL) once 30 of them were reported synced, while the loop runs.
-// A second boot must find every record that was reported, intact, and
-// leave the file system clean.
+// (SIGKILL) while the loop runs, once it has reported a number of records
+// synced. The next boot must repair the file system, find every reported
+// record intact and leave the image clean; then the log goes on from there
+// and is cut again, three times, at different sizes (1 KiB blocks: the
+// first cut comes soon after the file needs its indirect block).
 func TestPowerCut(t *testing.T) {
 	disk := newDisk(t, "32M", 1024)
-	const cutAfter = 30
-	lastSynced := 0
-	cut := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-write", "/data"},
-		watch: func(line string) bool {
-			if n, ok := strings.CutPrefix(line, "synced "); ok {
-				if v, err := strconv.Atoi(n); err == nil {
-					lastSynced = v
+	lastSynced, intact := 0, 0
+	for _, cutAt := range []int{10, 40, 70} {
+		cut := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-write", "/data"},
+			watch: func(line string) bool {
+				if n, ok := strings.CutPrefix(line, "synced "); ok {
+					if v, err := strconv.Atoi(n); err == nil {
+						lastSynced = v
+					}
 				}
-			}
-			return lastSynced >= cutAfter
-		}})
-	if lastSynced < cutAfter {
-		t.Fatalf("saw %d synced records before the cut:\n%s", lastSynced, cut.out)
+				return lastSynced >= cutAt
+			}})
+		if lastSynced < cutAt {
+			t.Fatalf("saw %d synced records before the cut:\n%s", lastSynced, cut.out)
+		}
+		if want := fmt.Sprintf("resuming after %d\n", intact); !strings.Contains(cut.out, want) {
+			t.Errorf("the writer did not go on after the %d intact records:\n%s", intact, cut.out)
+		}
+		check := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-check", "/data"}})
+		wantClean(t, "log-check", check)
+		// The file system was not unmounted: the mount repairs it first.
+		if !strings.Contains(check.out, "xairrosx: /data was not cleanly unmounted: repaired\n") {
+			t.Errorf("the mount after the power cut did not report a repair:\n%s", check.out)
+		}
+		m := regexp.MustCompile(`intact records: (\d+)\ntail bytes: (\d+)\n`).FindStringSubmatch(check.out)
+		if m == nil {
+			t.Fatalf("log-check output:\n%s", check.out)
+		}
+		intact, _ = strconv.Atoi(m[1])
+		t.Logf("power cut after %d records reported synced; after the reboot %d intact records, %s bytes of torn tail", lastSynced, intact, m[2])
+		if intact < lastSynced {
+			t.Errorf("%d intact records after the power cut, but %d were reported synced:\n%s", intact, lastSynced, check.out)
+		}
+		if tail, _ := strconv.Atoi(m[2]); tail >= 2*4096 {
+			t.Errorf("%d bytes after the intact records: more than one torn record", tail)
+		}
+		fsck(t, disk)
 	}
-	t.Logf("power cut after the guest reported %d synced records", lastSynced)
-
-	check := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-check", "/data"}})
-	wantClean(t, "log-check", check)
-	m := regexp.MustCompile(`intact records: (\d+)\ntail bytes: (\d+)\n`).FindStringSubmatch(check.out)
-	if m == nil {
-		t.Fatalf("log-check output:\n%s", check.out)
-	}
-	// The file system was not unmounted: the mount repairs it first.
-	if !strings.Contains(check.out, "xairrosx: /data was not cleanly unmounted: repaired\n") {
-		t.Errorf("the mount after the power cut did not report a repair:\n%s", check.out)
-	}
-	intact, _ := strconv.Atoi(m[1])
-	t.Logf("after the reboot: %d intact records, %s bytes of torn tail", intact, m[2])
-	if intact < lastSynced {
-		t.Errorf("%d intact records after the power cut, but %d were reported synced:\n%s", intact, lastSynced, check.out)
-	}
-	if tail, _ := strconv.Atoi(m[2]); tail >= 2*4096 {
-		t.Errorf("%d bytes after the intact records: more than one torn record", tail)
-	}
-	fsck(t, disk)
 }
 
 // TestGoleveldbReboot writes a goleveldb database on /data in one boot and
