@@ -169,14 +169,10 @@ func BenchmarkMNISTFloat32(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := imageTensor(set.Images[0])
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := p.Run(in); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := p.Run(imageTensor(set.Images[0])); err != nil {
+		b.Fatal(err)
 	}
+	runBench(b, p)
 }
 
 // TestFusionChangesNothing compiles MNIST-8 with and without Conv+Add+Relu
