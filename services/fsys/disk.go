@@ -31,18 +31,22 @@ func mountDisk() {
 		return
 	}
 	if v != "ext2" && v != "ext2ro" {
-		fmt.Fprintf(os.Stderr, "xairrosx: xairrosx.data=%s: want ext2 (read-write) or ext2ro (read-only); /data not mounted\n", v)
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: xairrosx.data=%s: want ext2 (read-write) or ext2ro (read-only)\n", dataDir, v)
 		return
 	}
 	rw := v == "ext2"
 	ts, err := virtio.Find(virtio.TypeBlock)
-	if err != nil || len(ts) == 0 {
-		fmt.Fprintf(os.Stderr, "xairrosx: xairrosx.data=%s but no virtio-blk disk (%v): /data not mounted\n", v, err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: looking for a virtio-blk disk: %v\n", dataDir, err)
+		return
+	}
+	if len(ts) == 0 {
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: xairrosx.data=%s but there is no virtio-blk disk\n", dataDir, v)
 		return
 	}
 	disk, err := blk.Open(ts[0], dma.Kernel{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "xairrosx: disk:", err)
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: %v\n", dataDir, err)
 		return
 	}
 	fsys, err := mountExt2(sectors{disk}, rw)

@@ -132,7 +132,7 @@ func debugfs(t *testing.T, img, request string) string {
 // guest describes one boot of a guest program on a data disk.
 type guest struct {
 	pkg  string   // guest program
-	disk string   // ext2 image attached as the data disk
+	disk string   // ext2 image attached as the data disk ("": none)
 	args []string // the program's arguments
 	mem  uint64   // guest memory; 0 means 256 MiB
 	data string   // the xairrosx.data option; "" means ext2 (read-write)
@@ -153,9 +153,12 @@ type bootResult struct {
 func boot(t *testing.T, g guest) bootResult {
 	t.Helper()
 	img := guestImage(t, g.pkg)
-	disk, err := qemu.DataDisk("q35", g.disk)
-	if err != nil {
-		t.Fatal(err)
+	var disk []string
+	if g.disk != "" {
+		var err error
+		if disk, err = qemu.DataDisk("q35", g.disk); err != nil {
+			t.Fatal(err)
+		}
 	}
 	data := g.data
 	if data == "" {

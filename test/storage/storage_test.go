@@ -172,12 +172,12 @@ func TestDevnetOnDisk(t *testing.T) {
 	fsck(t, disk)
 }
 
-// TestReadOnlyAndCorrupt boots on a disk mounted read-only
-// (xairrosx.data=ext2ro) and on a disk whose superblock is damaged: writes
-// fail with EROFS on the first, the second is refused at mount with a
-// message on stderr and the program runs on without /data; neither boot
-// changes a byte of the image.
-func TestReadOnlyAndCorrupt(t *testing.T) {
+// TestReadOnlyAndRefused boots on a disk mounted read-only
+// (xairrosx.data=ext2ro), where writes fail with EROFS, and in three
+// setups where /data cannot be mounted: a damaged superblock, an unknown
+// xairrosx.data value, no disk at all. Those are reported on stderr and
+// the program runs on without /data. No boot changes a byte of the image.
+func TestReadOnlyAndRefused(t *testing.T) {
 	t.Run("ro", func(t *testing.T) {
 		disk := newDisk(t, "4M", 1024)
 		before := digest(t, disk)
@@ -188,6 +188,25 @@ func TestReadOnlyAndCorrupt(t *testing.T) {
 			t.Error("a read-only boot changed the image")
 		}
 	})
+	// The program's output without /data.
+	const without = "write: open /data/probe: no such file or directory\nlist: [] open /data: no such file or directory\n"
+	refused := func(t *testing.T, g guest, message *regexp.Regexp) {
+		t.Helper()
+		var before [32]byte
+		if g.disk != "" {
+			before = digest(t, g.disk)
+		}
+		r := boot(t, g)
+		wantClean(t, "probe", r)
+		first, rest, _ := strings.Cut(r.out, "\n")
+		if !message.MatchString(first) {
+			t.Errorf("want the refusal matching %s first, got:\n%s", message, r.out)
+		}
+		sameOutput(t, "without /data", rest, without)
+		if g.disk != "" && digest(t, g.disk) != before {
+			t.Error("the boot changed the image")
+		}
+	}
 	t.Run("corrupt", func(t *testing.T) {
 		disk := newDisk(t, "4M", 1024)
 		f, err := os.OpenFile(disk, os.O_RDWR, 0)
@@ -202,17 +221,15 @@ func TestReadOnlyAndCorrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := digest(t, disk)
-		r := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}})
-		wantClean(t, "probe", r)
-		lines := strings.SplitAfter(r.out, "\n")
-		if len(lines) != 4 || !strings.HasPrefix(lines[0], "xairrosx: /data not mounted: ") || !strings.Contains(lines[0], "magic") {
-			t.Errorf("want the mount's refusal naming the magic number, then the program's output; got:\n%s", r.out)
-		} else {
-			sameOutput(t, "without /data", lines[1]+lines[2], "write: open /data/probe: no such file or directory\nlist: [] open /data: no such file or directory\n")
-		}
-		if digest(t, disk) != before {
-			t.Error("mounting a corrupt image changed it")
-		}
+		refused(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}},
+			regexp.MustCompile(`^xairrosx: /data not mounted: ext2: .*bad magic 0x0`))
+	})
+	t.Run("unknown-option", func(t *testing.T) {
+		refused(t, guest{pkg: storagePkg, disk: newDisk(t, "4M", 1024), args: []string{"probe", "/data"}, data: "ext4"},
+			regexp.MustCompile(`^xairrosx: /data not mounted: xairrosx.data=ext4: want ext2 \(read-write\) or ext2ro \(read-only\)$`))
+	})
+	t.Run("no-disk", func(t *testing.T) {
+		refused(t, guest{pkg: storagePkg, args: []string{"probe", "/data"}},
+			regexp.MustCompile(`^xairrosx: /data not mounted: xairrosx.data=ext2 but there is no virtio-blk disk$`))
 	})
 }
