@@ -13,8 +13,9 @@ const usage = `usage: xairrosx ai COMMAND [ARGS]
 commands:
   eval      [-model M] [-n N]            MNIST test-set accuracy and output hash
   quantize  [-calib N] IN.onnx OUT.onnx  post-training integer-only int8 quantization (MNIST calibration)
+            -transformer IN.onnx OUT.onnx  integer-only transformer encoder (fixed unit-normal calibration)
             -dynamic IN.onnx OUT.onnx   int8 weights for MatMuls, activations quantized at run time
-  bench     [-iters N] [-models L]       latency/throughput vs ONNX Runtime, with ratios
+  bench     [-iters N] [-models L] [-rounds R]  latency/throughput vs ONNX Runtime: ratios, their range, CPU time
   inspect   MODEL.onnx                   graph summary
   test      DIR                          run an ONNX backend test case (DIR/model.onnx, test_data_set_*)
 `

@@ -6,11 +6,18 @@
 //    "runs": [{"inputs": {"name": {"dtype": "float32", "dims": [1,1,28,28], "b64": "..."}}}],
 //    "bench": {"warmup": 10, "iters": 100}}   (bench optional)
 // Reply: {"runs": [{"outputs": [{"name": "...", "dims": [...], "b64": "..."}]}],
-//         "bench": {"mean_ms": 0.1, "runs_per_s": 1000, "cpu_ms": 0.1}}
+//         "bench": {"mean_ms": 0.1, "runs_per_s": 1000, "cpu_ms": 0.1},
+//         "kernels": ["FusedConv", ...]}
+// "opt" (optional) is the graph optimization level (default "all"); with
+// "profile": true the reply lists the kernels ONNX Runtime ran for the
+// first run, from its profiler.
 // cpu_ms is the process CPU time (all threads) per run.
 // Tensors are little-endian raw element bytes in base64.
 'use strict';
 const ort = require('onnxruntime-node');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 
 const types = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array, int64: BigInt64Array };
 
@@ -32,6 +39,12 @@ async function main() {
   for await (const c of process.stdin) chunks.push(c);
   const req = JSON.parse(Buffer.concat(chunks).toString());
   const opts = { intraOpNumThreads: req.threads || 1, interOpNumThreads: 1, graphOptimizationLevel: req.opt || 'all' };
+  let profDir;
+  if (req.profile) {
+    profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ortprof-'));
+    opts.enableProfiling = true;
+    opts.profileFilePrefix = path.join(profDir, 'p');
+  }
   const sess = await ort.InferenceSession.create(req.model, opts);
   const feeds = (req.runs || []).map(r => {
     const f = {};
@@ -54,6 +67,19 @@ async function main() {
     const ns = Number(process.hrtime.bigint() - t0);
     const c = process.cpuUsage(c0);
     reply.bench = { mean_ms: ns / 1e6 / iters, runs_per_s: iters / (ns / 1e9), cpu_ms: (c.user + c.system) / 1e3 / iters };
+  }
+  if (profDir) {
+    await sess.endProfiling();
+    const file = fs.readdirSync(profDir).map(f => path.join(profDir, f))[0];
+    const events = JSON.parse(fs.readFileSync(file));
+    const seen = new Set();
+    reply.kernels = [];
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || seen.has(e.name)) continue;
+      seen.add(e.name);
+      reply.kernels.push(e.args.op_name);
+    }
+    fs.rmSync(profDir, { recursive: true });
   }
   process.stdout.write(JSON.stringify(reply));
 }

@@ -348,6 +348,12 @@ func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (
 				sl := 0.2888 * s1 * s1
 				qone := int64(math.Round(1 / sl))
 				wshift := int64(max(0, bits.Len64(uint64(2*qone))-15))
+				for { // QGelu takes shifts up to 31: drop bits of W instead
+					if _, sh := kernels.QuantizeMultiplier(sg * sl * math.Ldexp(1, int(wshift)) / 2 / y.scale); sh <= 31 || wshift >= 31 {
+						break
+					}
+					wshift++
+				}
 				attrs := append(requant("multiplier", "shift", sg*sl*math.Ldexp(1, int(wshift))/2/y.scale),
 					onnx.IntAttr("clip", int64(math.Floor(1.769/s1))), onnx.IntAttr("one", qone), onnx.IntAttr("wshift", wshift),
 					onnx.IntAttr("y_zero_point", int64(y.zp)))

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/ai/internal/mnist"
@@ -113,6 +114,30 @@ func TestMNISTMatchesONNXRuntime(t *testing.T) {
 	}
 }
 
+// TestReferenceKernels checks, with ONNX Runtime's profiler, why the level
+// matters: at refLevel the convolutions run as FusedConv (MLAS im2col +
+// SGEMM) and the last layer as Gemm; at "all" they run in the NCHWc layout
+// (Conv of that domain, then ReorderOutput).
+func TestReferenceKernels(t *testing.T) {
+	_, set := loadMNIST(t)
+	in := map[string]*tensor.Tensor{"Input3": imageTensor(set.Images[0])}
+	ext, err := ortref.Kernels(mnistModel, refLevel, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := ortref.Kernels(mnistModel, "all", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %v; all: %v", refLevel, ext, all)
+	if strings.Join(ext, " ") != "FusedConv MaxPool FusedConv MaxPool Reshape Gemm" {
+		t.Errorf("at %s ONNX Runtime ran %v, want FusedConv MaxPool FusedConv MaxPool Reshape Gemm", refLevel, ext)
+	}
+	if !strings.Contains(strings.Join(all, " "), "ReorderOutput") {
+		t.Errorf("at all ONNX Runtime ran %v, expected the NCHWc layout (ReorderOutput)", all)
+	}
+}
+
 // TestRunAllocatesNothing checks the static memory plan: a steady-state
 // inference makes no heap allocation, single-threaded and parallel.
 func TestRunAllocatesNothing(t *testing.T) {
@@ -144,14 +169,10 @@ func BenchmarkMNISTFloat32(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := imageTensor(set.Images[0])
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := p.Run(in); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := p.Run(imageTensor(set.Images[0])); err != nil {
+		b.Fatal(err)
 	}
+	runBench(b, p)
 }
 
 // TestFusionChangesNothing compiles MNIST-8 with and without Conv+Add+Relu

@@ -21,9 +21,5 @@ func BenchmarkMNISTInt8(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		p.Exec()
-	}
+	runBench(b, p)
 }

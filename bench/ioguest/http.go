@@ -19,15 +19,16 @@ type load struct {
 	p50, p99 time.Duration
 }
 
-// httpBench boots s with the HTTP server on QEMU's user network, a host
-// port forwarded to its port 8080, and runs the load generator with each
-// client count in turn. Keys: http-cN-rps, http-cN-p50ms, http-cN-p99ms.
+// httpBench boots s with the HTTP server on QEMU's user network (static
+// address 10.0.2.15/24 on both OSes), a host port forwarded to its port
+// 8080, and runs the load generator with each client count in turn.
+// Keys: http-cN-rps, http-cN-p50ms, http-cN-p99ms.
 func httpBench(s *side, clients []int, d time.Duration) (map[string]float64, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	netArgs, opts, err := qemu.UserNetwork(*machine, []string{fmt.Sprintf("tcp:%d:8080", port)})
+	netArgs, opts, err := qemu.UserNetworkStatic(*machine, []string{fmt.Sprintf("tcp:%d:8080", port)})
 	if err != nil {
 		return nil, err
 	}

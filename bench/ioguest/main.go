@@ -47,6 +47,7 @@ var (
 	tcpMiB    = flag.Int("tcp-mib", 64, "MiB sent from one guest to the other")
 	diskMiB   = flag.Int("disk-mib", 64, "size of the file read sequentially, MiB")
 	diskCache = flag.String("disk-cache", "unsafe", "QEMU cache mode of the disk (unsafe: fsync reaches the emulated device but not the host's disk)")
+	tcpMixed  = flag.Bool("tcp-mixed", false, "also time TCP between one guest of each OS, both ways (a second table)")
 	verbose   = flag.Bool("v", false, "print command lines and guest consoles")
 )
 
@@ -160,7 +161,7 @@ func run() error {
 				r.add("http", v, nil, err)
 			}
 			if want["tcp"] {
-				v, err := tcpBench(s, *tcpMiB)
+				v, err := tcpBench(s, s, *tcpMiB)
 				r.add("tcp", v, nil, err)
 			}
 			if want["disk"] {
@@ -212,6 +213,9 @@ func run() error {
 	fmt.Printf("%s, TCG, -machine %s -cpu max -smp %d -m %dM, virtio-net-pci, virtio-blk-pci (cache=%s); Linux: -append %q\n\n",
 		strings.SplitN(string(qv), "\n", 2)[0], *machine, *smp, *memMiB, *diskCache, linuxCmd)
 	benchtab.Print([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "goal"}, rows)
+	if *tcpMixed {
+		mixed(x, l)
+	}
 	for _, s := range []*side{x, l} {
 		for _, b := range []string{"http", "tcp", "disk", "raw"} {
 			if f := res[s].fail[b]; len(f) > 0 {
@@ -232,4 +236,22 @@ func parseClients(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// mixed times TCP between a guest of each OS, both ways, -runs times, and
+// prints the medians: which side of XairrosX's stack, sending or
+// receiving, holds the stream back.
+func mixed(x, l *side) {
+	var rows [][]string
+	for _, p := range [][2]*side{{x, x}, {x, l}, {l, x}, {l, l}} {
+		r := &results{errs: map[string]string{}, fail: map[string][]error{}}
+		for i := 0; i < *runs; i++ {
+			v, err := tcpBench(p[0], p[1], *tcpMiB)
+			r.add("tcp", v, nil, err)
+		}
+		v, err := r.value("tcp", "tcp-MBps")
+		rows = append(rows, []string{p[1].name, p[0].name, benchtab.Num(v, 1, err)})
+	}
+	fmt.Printf("\nTCP, one stream of %d MiB between two guests, medians of %d runs\n\n", *tcpMiB, *runs)
+	benchtab.Print([]string{"sender", "receiver", "MB/s"}, rows)
 }

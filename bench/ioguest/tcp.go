@@ -14,11 +14,12 @@ const (
 	tcpServerIP   = "10.7.0.1"
 )
 
-// tcpBench boots two instances of s joined by a QEMU socket network (one
-// QEMU listens on a loopback port, the other connects: a virtual Ethernet
-// cable), and has the second send mib MiB to the first. Key: tcp-MBps,
-// measured by the sender from the connection to the receiver's count.
-func tcpBench(s *side, mib int) (map[string]float64, error) {
+// tcpBench boots a receiver of OS recv and a sender of OS s joined by a
+// QEMU socket network (one QEMU listens on a loopback port, the other
+// connects: a virtual Ethernet cable), and has the sender send mib MiB to
+// the receiver. Key: tcp-MBps, measured by the sender from the connection
+// to the receiver's count.
+func tcpBench(recv, s *side, mib int) (map[string]float64, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -27,7 +28,7 @@ func tcpBench(s *side, mib int) (map[string]float64, error) {
 		return []string{"-netdev", netdev, "-device", "virtio-net-pci,netdev=n0,mac=" + mac}
 	}
 	timeout := 3*time.Minute + time.Duration(mib)*time.Second
-	srv, err := start(s, map[string]string{"ip": tcpServerAddr}, []string{"tcp-recv"},
+	srv, err := start(recv, map[string]string{"ip": tcpServerAddr}, []string{"tcp-recv"},
 		nic(fmt.Sprintf("socket,id=n0,listen=127.0.0.1:%d", port), "52:54:00:00:07:01"), timeout)
 	if err != nil {
 		return nil, err

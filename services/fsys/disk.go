@@ -11,32 +11,58 @@ import (
 	"github.com/xairrosx/xairrosx/kernel"
 )
 
+// dataDir is where the data disk is mounted.
+const dataDir = "/data"
+
+// data is the mounted data disk's file system, nil when there is none.
+var data *ext2.FS
+
 // mountDisk mounts the first virtio-blk disk at /data when the kernel
-// command line says xairrosx.data=ext2 (xairrosx run -disk FILE sets it):
-// an ext2 file system that mkfs.ext2 made on the host. The disk is opened
-// only when asked for, so that programs driving their own disks keep them.
+// command line asks for it (xairrosx run -disk FILE sets it): an ext2 file
+// system that mkfs.ext2 made on the host, read-write with
+// xairrosx.data=ext2, read-only with xairrosx.data=ext2ro. A read-write
+// mount is unmounted cleanly when the program exits (kernel.AtExit). The
+// disk is opened only when asked for, so that programs driving their own
+// disks keep them. Whatever goes wrong is reported on stderr and the
+// program runs on without /data.
 func mountDisk() {
-	if v, ok := kernel.Option("data"); !ok || v != "ext2" {
+	v, ok := kernel.Option("data")
+	if !ok {
 		return
 	}
+	if v != "ext2" && v != "ext2ro" {
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: xairrosx.data=%s: want ext2 (read-write) or ext2ro (read-only)\n", dataDir, v)
+		return
+	}
+	rw := v == "ext2"
 	ts, err := virtio.Find(virtio.TypeBlock)
-	if err != nil || len(ts) == 0 {
-		fmt.Fprintln(os.Stderr, "xairrosx: xairrosx.data=ext2 but no virtio-blk disk:", err)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: looking for a virtio-blk disk: %v\n", dataDir, err)
+		return
+	}
+	if len(ts) == 0 {
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: xairrosx.data=%s but there is no virtio-blk disk\n", dataDir, v)
 		return
 	}
 	disk, err := blk.Open(ts[0], dma.Kernel{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "xairrosx: disk:", err)
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: %v\n", dataDir, err)
 		return
 	}
-	fsys, err := ext2.Mount(sectors{disk})
+	fsys, err := mountExt2(sectors{disk}, rw)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "xairrosx: /data:", err)
+		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: %v\n", dataDir, err)
 		disk.Close()
 		return
 	}
-	if err := FS.Mount("/data", fsys); err != nil {
-		fmt.Fprintln(os.Stderr, "xairrosx: mount /data:", err)
+	if err := FS.Mount(dataDir, fsys); err != nil {
+		fmt.Fprintf(os.Stderr, "xairrosx: mount %s: %v\n", dataDir, err)
+		fsys.Unmount()
+		return
+	}
+	data = fsys
+	if rw {
+		kernel.AtExit(unmountDisk)
 	}
 }
 

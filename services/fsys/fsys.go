@@ -158,6 +158,11 @@ func serve(r *kernel.Request) (int64, int64) {
 		return res(FS.Truncate(str(a[0]), int64(a[1])))
 	case syscall.SYS_FSYNC, syscall.SYS_FDATASYNC:
 		return res(FS.Fsync(hd(a[0])))
+	case syscall.SYS_SYNC_FILE_RANGE:
+		return res(FS.SyncFileRange(hd(a[0]), int64(a[1]), int64(a[2]), int(a[3])))
+	case syscall.SYS_SYNC, sysSyncfs:
+		// One disk file system: both write it all back.
+		return res(syncData())
 	case syscall.SYS_FLOCK:
 		return res(FS.Flock(hd(a[0]), int(a[1])))
 	case syscall.SYS_FCHMOD:
@@ -223,4 +228,5 @@ func serve(r *kernel.Request) (int64, int64) {
 const (
 	sysRenameat2  = 316
 	sysFaccessat2 = 439
+	sysSyncfs     = 306
 )

@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -131,9 +132,10 @@ func debugfs(t *testing.T, img, request string) string {
 // guest describes one boot of a guest program on a data disk.
 type guest struct {
 	pkg  string   // guest program
-	disk string   // ext2 image attached as the data disk
+	disk string   // ext2 image attached as the data disk ("": none)
 	args []string // the program's arguments
 	mem  uint64   // guest memory; 0 means 256 MiB
+	data string   // the xairrosx.data option; "" means ext2 (read-write)
 	// watch, if set, sees each console line as it arrives; returning true
 	// cuts the power: QEMU is killed with SIGKILL at once.
 	watch func(line string) bool
@@ -146,17 +148,23 @@ type bootResult struct {
 	killed bool   // watch cut the power
 }
 
-// boot runs g in QEMU (q35, the disk on virtio-blk, mounted read-write at
-// /data) and waits for it to power off, for watch to cut the power, or for
+// boot runs g in QEMU (q35, the disk on virtio-blk, mounted at /data) and waits for it to power off, for watch to cut the power, or for
 // bootTimeout.
 func boot(t *testing.T, g guest) bootResult {
 	t.Helper()
 	img := guestImage(t, g.pkg)
-	disk, err := qemu.DataDisk("q35", g.disk)
-	if err != nil {
-		t.Fatal(err)
+	var disk []string
+	if g.disk != "" {
+		var err error
+		if disk, err = qemu.DataDisk("q35", g.disk); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cmdline := "xairrosx.argv0=" + filepath.Base(g.pkg) + " xairrosx.data=ext2 -- " + strings.Join(g.args, " ")
+	data := g.data
+	if data == "" {
+		data = "ext2"
+	}
+	cmdline := "xairrosx.argv0=" + filepath.Base(g.pkg) + " xairrosx.data=" + data + " -- " + strings.Join(g.args, " ")
 	mem := g.mem
 	if mem == 0 {
 		mem = 256 << 20
@@ -262,4 +270,14 @@ func sameOutput(t *testing.T, what, got, want string) {
 		return "(end)"
 	}
 	t.Errorf("%s: line %d differs:\n got: %s\nwant: %s\nwhole output:\n%s\nwanted:\n%s", what, i+1, line(g), line(w), got, want)
+}
+
+// digest returns the SHA-256 of a file, to tell whether a boot changed it.
+func digest(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
 }

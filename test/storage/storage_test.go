@@ -1,12 +1,8 @@
-//go:build xairrosx_storage
-
-// The tests run with -tags xairrosx_storage until the kernel's exit hook
-// (kernel.AtExit) is in, which the file-system service needs to unmount
-// /data cleanly when a program exits.
-
 package storage_test
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,46 +10,50 @@ import (
 )
 
 // TestPowerCut appends fsync'd 4 KiB records to /data/log and kills QEMU
-// (SIGKILL) once 30 of them were reported synced, while the loop runs.
-// A second boot must find every record that was reported, intact, and
-// leave the file system clean.
+// (SIGKILL) while the loop runs, once it has reported a number of records
+// synced. The next boot must repair the file system, find every reported
+// record intact and leave the image clean; then the log goes on from there
+// and is cut again, three times, at different sizes (1 KiB blocks: the
+// first cut comes soon after the file needs its indirect block).
 func TestPowerCut(t *testing.T) {
 	disk := newDisk(t, "32M", 1024)
-	const cutAfter = 30
-	lastSynced := 0
-	cut := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-write", "/data"},
-		watch: func(line string) bool {
-			if n, ok := strings.CutPrefix(line, "synced "); ok {
-				if v, err := strconv.Atoi(n); err == nil {
-					lastSynced = v
+	lastSynced, intact := 0, 0
+	for _, cutAt := range []int{10, 40, 70} {
+		cut := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-write", "/data"},
+			watch: func(line string) bool {
+				if n, ok := strings.CutPrefix(line, "synced "); ok {
+					if v, err := strconv.Atoi(n); err == nil {
+						lastSynced = v
+					}
 				}
-			}
-			return lastSynced >= cutAfter
-		}})
-	if lastSynced < cutAfter {
-		t.Fatalf("saw %d synced records before the cut:\n%s", lastSynced, cut.out)
+				return lastSynced >= cutAt
+			}})
+		if lastSynced < cutAt {
+			t.Fatalf("saw %d synced records before the cut:\n%s", lastSynced, cut.out)
+		}
+		if want := fmt.Sprintf("resuming after %d\n", intact); !strings.Contains(cut.out, want) {
+			t.Errorf("the writer did not go on after the %d intact records:\n%s", intact, cut.out)
+		}
+		check := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-check", "/data"}})
+		wantClean(t, "log-check", check)
+		// The file system was not unmounted: the mount repairs it first.
+		if !strings.Contains(check.out, "xairrosx: /data was not cleanly unmounted: repaired\n") {
+			t.Errorf("the mount after the power cut did not report a repair:\n%s", check.out)
+		}
+		m := regexp.MustCompile(`intact records: (\d+)\ntail bytes: (\d+)\n`).FindStringSubmatch(check.out)
+		if m == nil {
+			t.Fatalf("log-check output:\n%s", check.out)
+		}
+		intact, _ = strconv.Atoi(m[1])
+		t.Logf("power cut after %d records reported synced; after the reboot %d intact records, %s bytes of torn tail", lastSynced, intact, m[2])
+		if intact < lastSynced {
+			t.Errorf("%d intact records after the power cut, but %d were reported synced:\n%s", intact, lastSynced, check.out)
+		}
+		if tail, _ := strconv.Atoi(m[2]); tail >= 2*4096 {
+			t.Errorf("%d bytes after the intact records: more than one torn record", tail)
+		}
+		fsck(t, disk)
 	}
-	t.Logf("power cut after the guest reported %d synced records", lastSynced)
-
-	check := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"log-check", "/data"}})
-	wantClean(t, "log-check", check)
-	m := regexp.MustCompile(`intact records: (\d+)\ntail bytes: (\d+)\n`).FindStringSubmatch(check.out)
-	if m == nil {
-		t.Fatalf("log-check output:\n%s", check.out)
-	}
-	// The file system was not unmounted: the mount repairs it first.
-	if !strings.Contains(check.out, "xairrosx: /data was not cleanly unmounted: repaired\n") {
-		t.Errorf("the mount after the power cut did not report a repair:\n%s", check.out)
-	}
-	intact, _ := strconv.Atoi(m[1])
-	t.Logf("after the reboot: %d intact records, %s bytes of torn tail", intact, m[2])
-	if intact < lastSynced {
-		t.Errorf("%d intact records after the power cut, but %d were reported synced:\n%s", intact, lastSynced, check.out)
-	}
-	if tail, _ := strconv.Atoi(m[2]); tail >= 2*4096 {
-		t.Errorf("%d bytes after the intact records: more than one torn record", tail)
-	}
-	fsck(t, disk)
 }
 
 // TestGoleveldbReboot writes a goleveldb database on /data in one boot and
@@ -170,4 +170,66 @@ func TestDevnetOnDisk(t *testing.T) {
 		t.Errorf("heights: first boot %d -> %d, second boot %d -> %d; want 5 blocks in each and the second to start where the first ended", s1, r1, s2, r2)
 	}
 	fsck(t, disk)
+}
+
+// TestReadOnlyAndRefused boots on a disk mounted read-only
+// (xairrosx.data=ext2ro), where writes fail with EROFS, and in three
+// setups where /data cannot be mounted: a damaged superblock, an unknown
+// xairrosx.data value, no disk at all. Those are reported on stderr and
+// the program runs on without /data. No boot changes a byte of the image.
+func TestReadOnlyAndRefused(t *testing.T) {
+	t.Run("ro", func(t *testing.T) {
+		disk := newDisk(t, "4M", 1024)
+		before := digest(t, disk)
+		r := boot(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}, data: "ext2ro"})
+		wantClean(t, "probe", r)
+		sameOutput(t, "read-only /data", r.out, "write: open /data/probe: read-only file system\nlist: [lost+found] <nil>\n")
+		if digest(t, disk) != before {
+			t.Error("a read-only boot changed the image")
+		}
+	})
+	// The program's output without /data.
+	const without = "write: open /data/probe: no such file or directory\nlist: [] open /data: no such file or directory\n"
+	refused := func(t *testing.T, g guest, message *regexp.Regexp) {
+		t.Helper()
+		var before [32]byte
+		if g.disk != "" {
+			before = digest(t, g.disk)
+		}
+		r := boot(t, g)
+		wantClean(t, "probe", r)
+		first, rest, _ := strings.Cut(r.out, "\n")
+		if !message.MatchString(first) {
+			t.Errorf("want the refusal matching %s first, got:\n%s", message, r.out)
+		}
+		sameOutput(t, "without /data", rest, without)
+		if g.disk != "" && digest(t, g.disk) != before {
+			t.Error("the boot changed the image")
+		}
+	}
+	t.Run("corrupt", func(t *testing.T) {
+		disk := newDisk(t, "4M", 1024)
+		f, err := os.OpenFile(disk, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The superblock's magic number (offset 56 in the superblock at 1024).
+		_, err = f.WriteAt([]byte{0, 0}, 1024+56)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, guest{pkg: storagePkg, disk: disk, args: []string{"probe", "/data"}},
+			regexp.MustCompile(`^xairrosx: /data not mounted: ext2: .*bad magic 0x0`))
+	})
+	t.Run("unknown-option", func(t *testing.T) {
+		refused(t, guest{pkg: storagePkg, disk: newDisk(t, "4M", 1024), args: []string{"probe", "/data"}, data: "ext4"},
+			regexp.MustCompile(`^xairrosx: /data not mounted: xairrosx.data=ext4: want ext2 \(read-write\) or ext2ro \(read-only\)$`))
+	})
+	t.Run("no-disk", func(t *testing.T) {
+		refused(t, guest{pkg: storagePkg, args: []string{"probe", "/data"}},
+			regexp.MustCompile(`^xairrosx: /data not mounted: xairrosx.data=ext2 but there is no virtio-blk disk$`))
+	})
 }

@@ -33,6 +33,7 @@ type request struct {
 	Model   string                          `json:"model"`
 	Threads int                             `json:"threads"`
 	Opt     string                          `json:"opt,omitempty"`
+	Profile bool                            `json:"profile,omitempty"`
 	Runs    []map[string]map[string]jtensor `json:"-"`
 	RunsRaw []struct {
 		Inputs map[string]jtensor `json:"inputs"`
@@ -47,7 +48,8 @@ type reply struct {
 	Runs []struct {
 		Outputs []jtensor `json:"outputs"`
 	} `json:"runs"`
-	Bench *BenchResult `json:"bench"`
+	Bench   *BenchResult `json:"bench"`
+	Kernels []string     `json:"kernels"`
 }
 
 // BenchResult is ONNX Runtime's measured speed.
@@ -165,4 +167,20 @@ func Bench(model string, threads, iters int, runs []map[string]*tensor.Tensor) (
 		return nil, fmt.Errorf("ortref: no bench result")
 	}
 	return rep.Bench, nil
+}
+
+// Kernels runs the model once on the given inputs at a graph optimization
+// level and returns the operator names of the kernels ONNX Runtime ran, in
+// order, from its profiler (for example FusedConv, or Conv of the NCHWc
+// domain followed by ReorderOutput).
+func Kernels(model, level string, inputs map[string]*tensor.Tensor) ([]string, error) {
+	req := &request{Model: absPath(model), Threads: 1, Opt: level, Profile: true}
+	req.RunsRaw = append(req.RunsRaw, struct {
+		Inputs map[string]jtensor `json:"inputs"`
+	}{encode(inputs)})
+	rep, err := call(req)
+	if err != nil {
+		return nil, err
+	}
+	return rep.Kernels, nil
 }

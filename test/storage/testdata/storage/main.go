@@ -4,14 +4,16 @@
 // must be the same in both places. The first argument picks the workload,
 // the second is the directory it works in:
 //
-//	log-write DIR     append checksummed 4 KiB records to DIR/log, fsync
-//	                  after each and print "synced N", until killed
+//	log-write DIR     append checksummed 4 KiB records to DIR/log after
+//	                  the intact ones, fsync after each and print
+//	                  "synced N", until killed
 //	log-check DIR     count the intact records at the start of DIR/log
 //	leveldb-write DIR write a goleveldb database in DIR/db and close it
 //	leveldb-read DIR  reopen it, check every key, print a digest
 //	files DIR         directories, renames, truncate, symlinks, links
 //	fill DIR          fill the disk until ENOSPC, free space, write again
 //	tree DIR          print every file under DIR with its size and digest
+//	probe DIR         try to write in DIR and list it
 package main
 
 import (
@@ -34,7 +36,7 @@ import (
 
 func main() {
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: storage log-write|log-check|leveldb-write|leveldb-read|files|fill|tree DIR")
+		fmt.Fprintln(os.Stderr, "usage: storage log-write|log-check|leveldb-write|leveldb-read|files|fill|tree|probe DIR")
 		os.Exit(2)
 	}
 	dir := os.Args[2]
@@ -54,6 +56,8 @@ func main() {
 		err = fill(dir)
 	case "tree":
 		err = tree(dir)
+	case "probe":
+		probe(dir)
 	default:
 		err = fmt.Errorf("unknown workload %q", os.Args[1])
 	}
@@ -95,8 +99,11 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
+// logWrite appends records to DIR/log after the intact ones already there
+// (a log a power cut interrupted goes on where it was cut), with an fsync
+// after each.
 func logWrite(dir string) error {
-	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return err
 	}
@@ -104,16 +111,39 @@ func logWrite(dir string) error {
 	if err := syncDir(dir); err != nil {
 		return err
 	}
-	for n := uint32(1); n <= maxRecords; n++ {
-		if _, err := f.Write(record(n)); err != nil {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	n := intact(b)
+	if err := f.Truncate(int64(n) * recSize); err != nil {
+		return err
+	}
+	if _, err := f.Seek(int64(n)*recSize, io.SeekStart); err != nil {
+		return err
+	}
+	fmt.Println("resuming after", n)
+	for i := uint32(n + 1); i <= maxRecords; i++ {
+		if _, err := f.Write(record(i)); err != nil {
 			return err
 		}
 		if err := f.Sync(); err != nil {
 			return err
 		}
-		fmt.Println("synced", n)
+		fmt.Println("synced", i)
 	}
 	return f.Close()
+}
+
+// intact counts the records at the start of b that are whole and right.
+func intact(b []byte) int {
+	n := 0
+	for ; (n+1)*recSize <= len(b); n++ {
+		if string(b[n*recSize:(n+1)*recSize]) != string(record(uint32(n+1))) {
+			break
+		}
+	}
+	return n
 }
 
 func logCheck(dir string) error {
@@ -121,13 +151,7 @@ func logCheck(dir string) error {
 	if err != nil {
 		return err
 	}
-	n := 0
-	for ; (n+1)*recSize <= len(b); n++ {
-		got := b[n*recSize : (n+1)*recSize]
-		if string(got) != string(record(uint32(n+1))) {
-			break
-		}
-	}
+	n := intact(b)
 	// What follows the intact records is a torn tail at most: a record
 	// that was being written, or zeros from a size set before its data.
 	fmt.Printf("intact records: %d\ntail bytes: %d\n", n, len(b)-n*recSize)
@@ -425,4 +449,16 @@ func fill(dir string) error {
 	}
 	fmt.Println("written after freeing space")
 	return tree(dir)
+}
+
+// probe tries to create a file in dir and lists dir, printing the errors:
+// what a program sees of a read-only or missing data disk.
+func probe(dir string) {
+	fmt.Println("write:", os.WriteFile(filepath.Join(dir, "probe"), []byte("x"), 0o644))
+	ents, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	fmt.Println("list:", names, err)
 }
