@@ -98,10 +98,15 @@ func initInterrupts(si uintptr) {
 	amd64.Outb(picMaster+1, 0xff)
 	amd64.Outb(picSlave+1, 0xff)
 	store32(lapicRegs+lapicLINT0, lvtMasked)
+	// Every pin starts masked and level-triggered: QEMU's I/O APIC (like
+	// the 82093AA) ignores an edge-mode pin's rising input while masked,
+	// so a device that raised its line before its driver first waited
+	// would never be seen; a level-mode pin latches it and delivers it
+	// once unmasked.
 	for i := 0; i < nioapics; i++ {
 		a := &ioapics[i]
 		for p := uint32(0); p < a.pins; p++ {
-			ioapicWrite(a.base, ioapicRedirBase+2*p, redirMasked)
+			ioapicWrite(a.base, ioapicRedirBase+2*p, redirMasked|redirLevel)
 		}
 	}
 	timerLine = int(isaGSI[irqTimer])

@@ -93,6 +93,9 @@ const (
 	sysFaccessat2      = 439
 	sysFsync           = 74
 	sysFdatasync       = 75
+	sysSync            = 162
+	sysSyncFileRange   = 277
+	sysSyncfs          = 306
 	sysFlock           = 73
 	sysTruncate        = 76
 	sysFtruncate       = 77
@@ -337,11 +340,19 @@ func doSyscall(t *thread, f *amd64.Frame) {
 		// Not supported; EINVAL (not ENOSYS) is what makes Go's io.Copy
 		// fall back to read and write.
 		r = -_EINVAL
-	case sysFsync, sysFdatasync:
+	case sysFsync, sysFdatasync, sysSyncFileRange:
 		// Forwarded for the services' descriptors; the kernel's own
 		// (console, pipes, epoll, eventfd) cannot be synced, as on Linux.
 		r = -_EINVAL
+		if nr == sysSyncFileRange {
+			r = -_ESPIPE
+		}
 		if getFile(int64(a0)) == nil {
+			r = -_EBADF
+		}
+	case sysSync, sysSyncfs:
+		// Forwarded while a file service runs; nothing to write otherwise.
+		if nr == sysSyncfs && getFile(int64(a0)) == nil {
 			r = -_EBADF
 		}
 	case sysRebootNumber:

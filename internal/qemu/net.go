@@ -70,14 +70,11 @@ func virtioDevice(machine, kind, props string) []string {
 // DataDisk returns the QEMU arguments that attach file as a virtio-blk disk
 // (raw format) for the file-system service to mount at /data.
 func DataDisk(machine, file string) ([]string, error) {
-	if machine == "microvm" {
-		return nil, fmt.Errorf("-disk needs a pc or q35 machine (virtio-blk on microvm is not interrupt-driven yet)")
-	}
 	if _, err := os.Stat(file); err != nil {
 		return nil, fmt.Errorf("-disk: %v", err)
 	}
 	if strings.ContainsAny(file, ",") {
 		return nil, fmt.Errorf("-disk %q: the file name may not contain a comma", file)
 	}
-	return []string{"-drive", "file=" + file + ",if=none,id=data0,format=raw", "-device", "virtio-blk-pci,drive=data0"}, nil
+	return append([]string{"-drive", "file=" + file + ",if=none,id=data0,format=raw"}, virtioDevice(machine, "virtio-blk", "drive=data0")...), nil
 }

@@ -35,7 +35,7 @@ func mountDisk() {
 		return
 	}
 	rw := v == "ext2"
-	ts, err := virtio.Find(virtio.TypeBlock)
+	ts, err := virtio.FindAny(virtio.TypeBlock)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "xairrosx: %s not mounted: looking for a virtio-blk disk: %v\n", dataDir, err)
 		return

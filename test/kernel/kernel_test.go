@@ -49,12 +49,6 @@ func bootWith(t *testing.T, pkg, files, machine, cmdline string) (string, qemu.R
 	return bootFull(t, pkg, files, machine, 256<<20, cmdline)
 }
 
-// bootExtra is boot with extra QEMU arguments.
-func bootExtra(t *testing.T, pkg string, extra []string, cmdline string) (string, qemu.Result) {
-	t.Helper()
-	return bootAll(t, pkg, "", "", 256<<20, extra, cmdline)
-}
-
 func bootFull(t *testing.T, pkg, files, machine string, mem uint64, cmdline string) (string, qemu.Result) {
 	t.Helper()
 	return bootAll(t, pkg, files, machine, mem, nil, cmdline)
@@ -294,8 +288,9 @@ func TestMemoryAbove4GiB(t *testing.T) {
 }
 
 // TestExt2DataDisk makes an ext2 disk on the host with mkfs.ext2 -d and
-// reads it in a guest, where the file-system service mounts it at /data
-// through the virtio-blk driver (what xairrosx run -disk sets up).
+// reads it in a guest, where the file-system service mounts it read-only
+// (xairrosx.data=ext2ro) at /data through the virtio-blk driver, as
+// xairrosx run -disk sets up (read-write: test/storage).
 func TestExt2DataDisk(t *testing.T) {
 	src := t.TempDir()
 	os.MkdirAll(filepath.Join(src, "chain/config"), 0o755)
@@ -310,16 +305,22 @@ func TestExt2DataDisk(t *testing.T) {
 	if out, err := exec.Command(mkfs, "-q", "-F", "-b", "1024", "-d", src, img, "8M").CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext2: %v\n%s", err, out)
 	}
-	args, err := qemu.DataDisk("q35", img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, res := bootExtra(t, "test/kernel/testdata/datadisk", args, "xairrosx.argv0=datadisk xairrosx.data=ext2 --")
-	want := `/data/big.bin 1048576 bytes "0123456789abcdef01234567"
+	// On q35 the disk is a PCI function signalling MSI-X; on microvm a
+	// virtio-mmio device on an I/O APIC line.
+	for _, machine := range []string{"q35", "microvm"} {
+		t.Run(machine, func(t *testing.T) {
+			args, err := qemu.DataDisk(machine, img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, res := bootAll(t, "test/kernel/testdata/datadisk", "", machine, 256<<20, args, "xairrosx.argv0=datadisk xairrosx.data=ext2ro --")
+			want := `/data/big.bin 1048576 bytes "0123456789abcdef01234567"
 /data/chain/config/genesis.json 19 bytes "{\"chain_id\":\"disk\"}"
 walk: <nil>
 `
-	if res.Status != 0 || out != want {
-		t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
+			if res.Status != 0 || out != want {
+				t.Errorf("status %d, output:\n%s\nwant:\n%s", res.Status, out, want)
+			}
+		})
 	}
 }

@@ -78,6 +78,12 @@ func main() {
 	call("dup3(pipe, 100)", syscall.SYS_DUP3, r, 100, syscall.O_CLOEXEC)
 	call("close(100)", syscall.SYS_CLOSE, 100)
 	call("getdents64(file)", syscall.SYS_GETDENTS64, fd, b, 64)
+	call("sync()", syscall.SYS_SYNC)
+	call("syncfs(9999)", 306, 9999)
+	call("syncfs(file)", 306, fd)
+	call("sync_file_range(pipe)", syscall.SYS_SYNC_FILE_RANGE, r, 0, 0, 0)
+	call("sync_file_range(file)", syscall.SYS_SYNC_FILE_RANGE, fd, 0, 0, 2)
+	call("fsync(pipe)", syscall.SYS_FSYNC, r)
 
 	// Bad pointers. The pipe has a byte to read, and epoll watches it, so
 	// that epoll_wait has an event to store.
