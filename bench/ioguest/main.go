@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -121,6 +120,9 @@ func run() error {
 			return fmt.Errorf("-only: unknown measurement %q (want http, tcp, disk, raw)", b)
 		}
 	}
+	if _, err := os.Stat(*vmlinuz); err != nil {
+		return fmt.Errorf("-vmlinuz: %v", err)
+	}
 	modDir := *modules
 	if modDir == "" {
 		ver := strings.TrimPrefix(filepath.Base(*vmlinuz), "vmlinuz-")
@@ -204,14 +206,10 @@ func run() error {
 		rows = append(rows, []string{m.name, benchtab.Num(xv, m.decimals, xe), benchtab.Num(lv, m.decimals, le), benchtab.Ratio(xv, lv, xe, le), m.goal})
 	}
 
-	qv, _ := exec.Command("qemu-system-x86_64", "--version").Output()
-	name := *kname
-	if name == "" {
-		name = filepath.Base(*vmlinuz)
-	}
+	name := benchtab.KernelName(*kname, *vmlinuz)
 	fmt.Printf("\nI/O benchmark: XairrosX vs Linux guest (%s), medians of %d runs (%v in all)\n", name, *runs, time.Since(began).Round(time.Second))
 	fmt.Printf("%s, TCG, -machine %s -cpu max -smp %d -m %dM, virtio-net-pci, virtio-blk-pci (cache=%s); Linux: -append %q\n\n",
-		strings.SplitN(string(qv), "\n", 2)[0], *machine, *smp, *memMiB, *diskCache, linuxCmd)
+		benchtab.QEMUVersion(), *machine, *smp, *memMiB, *diskCache, linuxCmd)
 	benchtab.Print([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "goal"}, rows)
 	if *tcpMixed {
 		mixed(x, l)

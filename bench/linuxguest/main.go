@@ -145,14 +145,10 @@ func run() error {
 		add(b.metric, benchtab.Num(xv, 1, xe), benchtab.Num(lv, 1, le), benchtab.Ratio(xv, lv, xe, le), b.target)
 	}
 
-	qv, _ := exec.Command("qemu-system-x86_64", "--version").Output()
-	name := *kname
-	if name == "" {
-		name = filepath.Base(*vmlinuz)
-	}
+	name := benchtab.KernelName(*kname, *vmlinuz)
 	fmt.Printf("\nKernel benchmark: XairrosX vs Linux guest (%s)\n", name)
 	fmt.Printf("%s, TCG, -machine %s -cpu max -smp 1 -m 256M unless searching -mem; Linux: -append %q\n\n",
-		strings.SplitN(string(qv), "\n", 2)[0], *machine, linuxCmd)
+		benchtab.QEMUVersion(), *machine, linuxCmd)
 	benchtab.Print([]string{"metric", "XairrosX", "Linux guest", "ratio X/L", "target"}, rows)
 	return nil
 }

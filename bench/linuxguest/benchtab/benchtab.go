@@ -6,6 +6,8 @@ package benchtab
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,4 +124,24 @@ func Format(head []string, rows [][]string) string {
 		line(r)
 	}
 	return b.String()
+}
+
+// QEMUVersion returns the first line of qemu-system-x86_64 --version, for
+// a table's heading.
+func QEMUVersion() string {
+	out, err := exec.Command("qemu-system-x86_64", "--version").Output()
+	if err != nil {
+		return "qemu-system-x86_64 (version unknown: " + err.Error() + ")"
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	return first
+}
+
+// KernelName returns name, or the base name of the kernel image vmlinuz
+// when name is empty: the Linux guest's kernel in a table's heading.
+func KernelName(name, vmlinuz string) string {
+	if name == "" {
+		return filepath.Base(vmlinuz)
+	}
+	return name
 }
