@@ -35,7 +35,7 @@ const bootTimeout = 4 * time.Minute
 // Guest programs, relative to the repository root.
 const (
 	storagePkg = "test/storage/testdata/storage"
-	devnetPkg  = "test/storage/testdata/devnet"
+	devnetPkg  = "test/guests/devnet"
 )
 
 var (

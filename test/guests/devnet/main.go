@@ -1,6 +1,7 @@
 // Command devnet runs a single-validator XairrosX chain (CometBFT consensus,
-// IAVL state on goleveldb) with its home on the persistent disk, DIR/chain
-// (DIR is the first argument: /data in the guest). The first run
+// IAVL state on goleveldb) with its home in DIR/chain, DIR being the first
+// argument: /data, the persistent disk, in test/storage; /tmp in
+// test/kernel. The first run
 // initializes the home; every run starts the node from what is stored,
 // waits until it has committed 5 blocks beyond the height it started from,
 // stops it and prints the heights:
