@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/xairrosx/xairrosx/bench/linuxguest/benchtab"
@@ -90,7 +88,7 @@ func buildSides(root, work, vmlinuz, modDir string) (x, l *side, err error) {
 // guest is one running QEMU.
 type guest struct {
 	side *side
-	out  lockedBuffer
+	out  qemu.Output
 	done chan struct{}
 	res  qemu.Result
 	err  error
@@ -189,32 +187,4 @@ func tail(s string) string {
 		s = "..." + s[len(s)-300:]
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and many readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -24,7 +24,7 @@ type load struct {
 // 8080, and runs the load generator with each client count in turn.
 // Keys: http-cN-rps, http-cN-p50ms, http-cN-p99ms.
 func httpBench(s *side, clients []int, d time.Duration) (map[string]float64, error) {
-	port, err := freePort()
+	port, err := qemu.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/xairrosx/xairrosx/internal/qemu"
 )
 
 // Static addresses of the two guests on their socket network, the same for
@@ -20,7 +22,7 @@ const (
 // the receiver. Key: tcp-MBps, measured by the sender from the connection
 // to the receiver's count.
 func tcpBench(recv, s *side, mib int) (map[string]float64, error) {
-	port, err := freePort()
+	port, err := qemu.FreePort()
 	if err != nil {
 		return nil, err
 	}

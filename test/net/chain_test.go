@@ -96,7 +96,7 @@ func TestFourValidatorGuests(t *testing.T) {
 	}
 	defer l.Close()
 	go (&hub{}).serve(l)
-	outs := make([]lockedBuffer, 4)
+	outs := make([]qemu.Output, 4)
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		wg.Add(1)

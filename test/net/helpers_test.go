@@ -1,11 +1,11 @@
 package net_test
 
 import (
-	"net"
 	"path/filepath"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/internal/image"
+	"github.com/xairrosx/xairrosx/internal/qemu"
 )
 
 // buildImage builds the guest package pkg (relative to the repository root)
@@ -27,10 +27,9 @@ func buildImage(t *testing.T, pkg, files string) string {
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := qemu.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }

@@ -1,37 +1,17 @@
 package net_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xairrosx/xairrosx/internal/cmdline"
 	"github.com/xairrosx/xairrosx/internal/qemu"
 )
-
-// lockedBuffer is a bytes.Buffer safe for QEMU's writer and the test's reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestHostReachesGuestServer boots an HTTP server in a guest whose NIC is on
 // QEMU's user network (the network service configures it by DHCP before
@@ -49,7 +29,7 @@ func TestHostReachesGuestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out qemu.Output
 	type result struct {
 		res qemu.Result
 		err error

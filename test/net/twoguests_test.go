@@ -20,7 +20,7 @@ func TestTwoGuestsOverSocketNetwork(t *testing.T) {
 	img := buildImage(t, "test/net/testdata/peer", "")
 	port := freePort(t)
 	type end struct {
-		out lockedBuffer
+		out qemu.Output
 		res qemu.Result
 		err error
 	}
