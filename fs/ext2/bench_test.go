@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/xairrosx/xairrosx/fs/backend"
@@ -88,21 +89,45 @@ func readAll(b *testing.B, h backend.File, buf []byte) {
 	}
 }
 
+// countDev counts the device requests of a benchmark.
+type countDev struct {
+	FileDevice
+	writes, flushes atomic.Int64
+}
+
+func (d *countDev) WriteAt(p []byte, off int64) (int, error) {
+	d.writes.Add(1)
+	return d.FileDevice.WriteAt(p, off)
+}
+
+func (d *countDev) Flush() error {
+	d.flushes.Add(1)
+	return d.FileDevice.Flush()
+}
+
+// report adds the device writes and flushes per operation to b's results
+// (from the counts at the start of the timed loop, w0 and f0).
+func (d *countDev) report(b *testing.B, w0, f0 int64) {
+	b.ReportMetric(float64(d.writes.Load()-w0)/float64(b.N), "writes/op")
+	b.ReportMetric(float64(d.flushes.Load()-f0)/float64(b.N), "flushes/op")
+}
+
 // benchFS mounts a fresh 64 MiB image (block size bs) read-write from a
-// host file.
-func benchFS(b *testing.B, bs int) *FS {
+// host file, through a device that counts requests.
+func benchFS(b *testing.B, bs int) (*FS, *countDev) {
 	img := newImage(b, bs, "64M")
 	f, err := os.OpenFile(img, os.O_RDWR, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	fsys, err := Open(FileDevice{f}, Options{ReadWrite: true})
+	dev := &countDev{FileDevice: FileDevice{f}}
+	fsys, err := Open(dev, Options{ReadWrite: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { fsys.Unmount() })
-	return fsys
+	return fsys, dev
 }
 
 // BenchmarkFsync appends 4 KiB records to a file, each followed by
@@ -129,7 +154,7 @@ func BenchmarkFsync(b *testing.B) {
 	})
 	for _, bs := range []int{1024, 4096} {
 		b.Run(fmt.Sprintf("bs=%d", bs), func(b *testing.B) {
-			fsys := benchFS(b, bs)
+			fsys, dev := benchFS(b, bs)
 			n, e := fsys.Root().Create("log", 0o644)
 			if e != 0 {
 				b.Fatal(e)
@@ -141,6 +166,8 @@ func BenchmarkFsync(b *testing.B) {
 			defer h.Release()
 			b.SetBytes(int64(len(rec)))
 			b.ResetTimer()
+			w0, f0 := dev.writes.Load(), dev.flushes.Load()
+			defer func() { dev.report(b, w0, f0) }()
 			off := int64(0)
 			for range b.N {
 				if m, e := h.WriteAt(rec, off); e != 0 || m != len(rec) {
@@ -190,10 +217,12 @@ func BenchmarkSeqWrite(b *testing.B) {
 	})
 	for _, bs := range []int{1024, 4096} {
 		b.Run(fmt.Sprintf("bs=%d", bs), func(b *testing.B) {
-			fsys := benchFS(b, bs)
+			fsys, dev := benchFS(b, bs)
 			root := fsys.Root()
 			b.SetBytes(size)
 			b.ResetTimer()
+			w0, f0 := dev.writes.Load(), dev.flushes.Load()
+			defer func() { dev.report(b, w0, f0) }()
 			for i := range b.N {
 				name := fmt.Sprint("f", i%2)
 				root.Remove(name)

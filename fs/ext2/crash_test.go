@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 // sectors written after it.
 type recDev struct {
 	memDev
+	mu      sync.Mutex // the writes of a phase come concurrently
 	log     []devWrite
 	flushes int
 }
@@ -30,11 +32,15 @@ type devWrite struct {
 }
 
 func (d *recDev) WriteAt(p []byte, off int64) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.log = append(d.log, devWrite{off: off, data: append([]byte(nil), p...)})
 	return d.memDev.WriteAt(p, off)
 }
 
 func (d *recDev) Flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.log = append(d.log, devWrite{flush: true})
 	d.flushes++
 	return nil

@@ -523,14 +523,15 @@ func (n *node) SetAttr(a backend.SetAttr) syscall.Errno {
 
 // Sync implements backend.Node: fsync of any file or directory is a
 // checkpoint, which writes all dirty data and metadata and flushes the
-// device.
+// device (the bitmaps and group descriptors, which recovery rebuilds after
+// a power cut, wait for Sync or Unmount: see FS.fsync).
 func (n *node) Sync() syscall.Errno {
 	f, _, e := n.begin()
 	defer f.end()
 	if e != 0 {
 		return e
 	}
-	if err := f.checkpoint(); err != nil {
+	if err := f.fsync(); err != nil {
 		return syscall.EIO
 	}
 	return 0
