@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -51,45 +52,68 @@ func serve(class int, h Handler) {
 	// Register before returning, so that calls made right after (by main)
 	// queue for the service instead of failing.
 	syscall.RawSyscall(sysSvcRegister, uintptr(class), 0, 0)
-	go func() {
-		// The serving thread blocks in the kernel between requests; lock it
-		// so that the goroutine keeps a thread of its own.
-		runtime.LockOSThread()
-		var reqs [16]Request
-		for {
-			n, _, e := syscall.Syscall(sysSvcWait, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), uintptr(class))
-			if e == -svcIdle {
-				// Nothing can run any more (see service.go): stop
-				// serving and park, so that Go's scheduler sees every
-				// goroutine asleep and reports the deadlock.
-				select {}
-			}
-			if e != 0 {
-				continue
-			}
-			for i := 0; i < int(n); i++ {
-				r := reqs[i]
-				if class == classNet {
-					// Socket calls never block (see ServeNet): serve
-					// them on this thread, saving a goroutine start
-					// and a thread switch per call.
-					res, extra := h(&r)
-					syscall.RawSyscall(sysSvcDone, uintptr(r.ID), uintptr(res), uintptr(extra))
-					continue
+	go serveLoop(class, h)
+}
+
+// rescueDelay is how long a file call may run on the service thread before
+// another thread takes over waiting for requests (see serveLoop).
+const rescueDelay = 200 * time.Microsecond
+
+// serveLoop waits for requests of class and serves them. Socket calls never
+// block (see ServeNet) and are served on this thread. A batch of file calls
+// is served in goroutines of their own, except the last call, which this
+// thread serves itself: most (a stat, a read of /tmp) finish in
+// microseconds, and serving them here saves a goroutine start and two
+// thread switches. But a file call may block, for the disk or for another
+// call (a flock waiting for an unlock), so if it runs longer than
+// rescueDelay a new serveLoop starts waiting for requests, and this one
+// retires when its call is done.
+func serveLoop(class int, h Handler) {
+	// The serving thread blocks in the kernel between requests; lock it
+	// so that the goroutine keeps a thread of its own.
+	runtime.LockOSThread()
+	var reqs [16]Request
+	for {
+		n, _, e := syscall.Syscall(sysSvcWait, uintptr(unsafe.Pointer(&reqs[0])), uintptr(len(reqs)), uintptr(class))
+		if e == -svcIdle {
+			// Nothing can run any more (see service.go): stop serving
+			// and park, so that Go's scheduler sees every goroutine
+			// asleep and reports the deadlock.
+			select {}
+		}
+		if e != 0 {
+			continue
+		}
+		for i := 0; i < int(n); i++ {
+			r := reqs[i]
+			switch {
+			case class == classNet:
+				serveOne(h, &r)
+			case i < int(n)-1:
+				go serveOne(h, &r)
+			default:
+				rescue := time.AfterFunc(rescueDelay, func() { go serveLoop(class, h) })
+				serveOne(h, &r)
+				if !rescue.Stop() {
+					runtime.UnlockOSThread()
+					return // the rescuing loop serves from now on
 				}
-				go func() {
-					var res, extra int64
-					if r.Nr == sysExitGroup || r.Nr == sysRebootNumber {
-						res = int64(r.Nr)
-						runExitHooks()
-					} else {
-						res, extra = h(&r)
-					}
-					syscall.RawSyscall(sysSvcDone, uintptr(r.ID), uintptr(res), uintptr(extra))
-				}()
 			}
 		}
-	}()
+	}
+}
+
+// serveOne serves r with h (or, for an exit, runs the exit hooks) and
+// completes it.
+func serveOne(h Handler, r *Request) {
+	var res, extra int64
+	if r.Nr == sysExitGroup || r.Nr == sysRebootNumber {
+		res = int64(r.Nr)
+		runExitHooks()
+	} else {
+		res, extra = h(r)
+	}
+	syscall.RawSyscall(sysSvcDone, uintptr(r.ID), uintptr(res), uintptr(extra))
 }
 
 // AtExit registers fn to run before the machine powers off: after the

@@ -68,6 +68,7 @@ var guests = map[string]guest{
 	"recover":    {name: "recover", timeout: 60 * time.Second},
 	"preempt":    {name: "preempt", timeout: 60 * time.Second},
 	"badcalls":   {name: "badcalls", timeout: 60 * time.Second},
+	"flock":      {name: "flock", timeout: 60 * time.Second},
 	"args": {name: "args", timeout: 60 * time.Second, status: 42,
 		args: []string{"first", "two words", "", `with "quotes"`, `back\slash`, "--", "-x", "42"},
 		env:  []string{"GUEST_ONE=1", "GUEST_SPACES=a b  c", "GUEST_EMPTY=", `GUEST_QUOTES="q" \ `}},
@@ -87,7 +88,7 @@ var guests = map[string]guest{
 // kernel cannot run yet stays out of this list, with a comment saying so,
 // and can be tried with -guests=NAME.
 var suite = []string{
-	"hello", "goroutines", "timers", "gcstress", "stdlib", "recursion", "recover", "preempt", "badcalls",
+	"hello", "goroutines", "timers", "gcstress", "stdlib", "recursion", "recover", "preempt", "badcalls", "flock",
 	"args", "args-exit0", "args-exit3", "args-exit200", "deadlock", "panic", "oom", "node", "forever",
 }
 
