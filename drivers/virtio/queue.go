@@ -16,7 +16,8 @@ const (
 	DescNext  = 1 // the chain continues in next
 	DescWrite = 2 // the device writes this buffer (otherwise reads it)
 
-	usedNoNotify = 1 // used ring flag: the device does not want notifications
+	usedNoNotify     = 1 // used ring flag: the device does not want notifications
+	availNoInterrupt = 1 // driver ring flag: the driver does not want interrupts
 
 	// MaxQueueSize is the largest queue this package sets up.
 	MaxQueueSize = 256
@@ -143,6 +144,26 @@ func (q *Queue) Notify() {
 	if mmio.Read16(q.used)&usedNoNotify == 0 && q.notify != nil {
 		q.notify()
 	}
+}
+
+// DisableInterrupts asks the device not to interrupt when it uses this
+// queue's buffers (VIRTQ_AVAIL_F_NO_INTERRUPT, VIRTIO 1.2, 2.7.10: a hint
+// the device may ignore), while the driver polls the queue with Reap.
+func (q *Queue) DisableInterrupts() {
+	q.mu.Lock()
+	mmio.Write16(q.avail, availNoInterrupt)
+	q.mu.Unlock()
+}
+
+// EnableInterrupts asks the device to interrupt again, and reports whether
+// it used buffers that Reap has not consumed yet: the device may have used
+// them while interrupts were off, so no interrupt will come for them.
+func (q *Queue) EnableInterrupts() (pending bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mmio.Write16(q.avail, 0)
+	mmio.Fence() // the flag must be visible before used.idx is read
+	return mmio.Read16(q.used+2) != q.lastUsed
 }
 
 // Reap consumes the device's completed chains, returning their

@@ -1,11 +1,19 @@
 // Package net drives virtio network devices: Ethernet frames out through
-// the transmit queue (Transmit) and in through the receive queue, which the
-// driver keeps filled with buffers and drains on each interrupt, handing
-// every frame to a receive callback or, without one, to a channel.
+// the transmit queue (Transmit, or Stage and Kick for a batch) and in
+// through the receive queue, which the driver keeps filled with buffers and
+// drains on each interrupt, handing every frame to a receive callback or,
+// without one, to a channel.
 //
 // The API is shaped for a network stack's link endpoint (gVisor netstack's
 // stack.LinkEndpoint can sit on it): MAC, MTU, Transmit, and a callback
-// that runs once per received frame.
+// that runs once per received frame, plus one after each batch.
+//
+// Interrupts are kept few, as Linux's virtio-net driver does: the receive
+// queue's interrupt is switched off while the driver drains it (and on
+// again, with a last look for frames that came meanwhile, when it is
+// empty), and the transmit queue's is off unless a sender waits for a free
+// buffer: completed transmit buffers are reclaimed when the next frame is
+// sent.
 //
 // Specification: VIRTIO 1.2, 5.1 (network device). No offloads are
 // negotiated: the virtio-net header is all zeros on transmit and ignored
@@ -16,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	gonet "net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +58,10 @@ const (
 	linkUp     = 1 // status field bit VIRTIO_NET_S_LINK_UP
 )
 
+// rxRefill is how many receive buffers the driver gives back to the device
+// at once while it delivers a batch.
+const rxRefill = 32
+
 // Timeout bounds how long Transmit waits for a free transmit buffer.
 var Timeout = 5 * time.Second
 
@@ -60,30 +73,38 @@ var ErrTxTimeout = errors.New("net: no transmit buffer free in time")
 
 // NIC is a virtio network device.
 type NIC struct {
-	dev      *virtio.Device
-	rx, tx   *virtio.Queue
-	mac      gonet.HardwareAddr
-	status   bool
-	receive  func(frame []byte)
-	frames   chan []byte
-	txFree   chan uintptr
-	closed   chan struct{}
-	once     sync.Once
-	mu       sync.Mutex // orders Submit with the interrupt handler's Reap
-	rxBuf    map[uint16]uintptr
-	txBuf    map[uint16]uintptr
-	rxFrames atomic.Uint64
-	txFrames atomic.Uint64
-	dropped  atomic.Uint64
+	dev       *virtio.Device
+	rx, tx    *virtio.Queue
+	mac       gonet.HardwareAddr
+	status    bool
+	receive   func(frame []byte)
+	batchDone func()
+	frames    chan []byte
+	txWake    chan struct{} // the interrupt handler freed transmit buffers
+	closed    chan struct{}
+	once      sync.Once
+	mu        sync.Mutex // guards the buffer tables; orders Submit with Reap and Close
+	rxBuf     []uintptr  // by descriptor chain head: the buffer the device holds
+	txBuf     []uintptr
+	txFree    []uintptr // transmit buffers the device does not hold
+	rxFrames  atomic.Uint64
+	txFrames  atomic.Uint64
+	dropped   atomic.Uint64
+	irqs      atomic.Uint64
 }
 
 // Options configure Open.
 type Options struct {
-	// Receive, if set, is called with each received frame (a fresh slice
-	// the callee may keep) on the interrupt goroutine; it should not block.
-	// Without it, frames go to the channel Frames returns, and are dropped
-	// when it is full.
+	// Receive, if set, is called with each received frame on the
+	// interrupt goroutine; it should not block. frame is the device's
+	// buffer and valid only until Receive returns: the callee copies what
+	// it keeps. Without Receive, frames go (copied) to the channel Frames
+	// returns, and are dropped when it is full.
 	Receive func(frame []byte)
+	// BatchDone, if set, is called on the interrupt goroutine after each
+	// batch of frames passed to Receive (a stack may hold frames back to
+	// coalesce them until then).
+	BatchDone func()
 	// Backlog is the capacity of the Frames channel (default 256).
 	Backlog int
 }
@@ -106,14 +127,16 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 	if o.Backlog <= 0 {
 		o.Backlog = 256
 	}
+	rx, tx := dev.Queues[rxQueue], dev.Queues[txQueue]
 	n := &NIC{
-		dev: dev, rx: dev.Queues[rxQueue], tx: dev.Queues[txQueue],
-		status:  dev.Has(FeatureStatus),
-		receive: o.Receive,
-		rxBuf:   map[uint16]uintptr{},
-		txBuf:   map[uint16]uintptr{},
-		txFree:  make(chan uintptr, int(dev.Queues[txQueue].Size())),
-		closed:  make(chan struct{}),
+		dev: dev, rx: rx, tx: tx,
+		status:    dev.Has(FeatureStatus),
+		receive:   o.Receive,
+		batchDone: o.BatchDone,
+		rxBuf:     make([]uintptr, rx.Size()),
+		txBuf:     make([]uintptr, tx.Size()),
+		txWake:    make(chan struct{}, 1),
+		closed:    make(chan struct{}),
 	}
 	if n.receive == nil {
 		n.frames = make(chan []byte, o.Backlog)
@@ -127,22 +150,23 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 		// without VIRTIO_NET_F_MAC the driver picks one).
 		n.mac = gonet.HardwareAddr{0x02, 0x58, 0x41, 0x49, 0x52, 0x01}
 	}
-	for i := 0; i < int(n.tx.Size()); i++ {
+	for i := 0; i < int(tx.Size()); i++ {
 		b, err := dev.Arena.Take(bufSize, 64)
 		if err != nil {
 			return fail(fmt.Errorf("net %v: %w", t, err))
 		}
-		n.txFree <- b
+		n.txFree = append(n.txFree, b)
 	}
-	for i := 0; i < int(n.rx.Size()); i++ {
-		b, err := dev.Arena.Take(bufSize, 64)
-		if err != nil {
+	bufs := make([]uintptr, rx.Size())
+	for i := range bufs {
+		if bufs[i], err = dev.Arena.Take(bufSize, 64); err != nil {
 			return fail(fmt.Errorf("net %v: %w", t, err))
 		}
-		if err := n.postRX(b); err != nil {
-			return fail(err)
-		}
 	}
+	if err := n.postRX(bufs); err != nil {
+		return fail(err)
+	}
+	tx.DisableInterrupts() // see Stage
 	if err := dev.OnInterrupt(n.interrupt); err != nil {
 		return fail(err)
 	}
@@ -153,55 +177,103 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 	return n, nil
 }
 
-// postRX makes buffer b available to the device for a received frame.
-func (n *NIC) postRX(b uintptr) error {
+// postRX makes buffers bufs available to the device for received frames.
+func (n *NIC) postRX(bufs []uintptr) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	head, err := n.rx.Submit([]virtio.Buffer{{Addr: b, Len: bufSize, Write: true}})
-	if err != nil {
-		return fmt.Errorf("net %v: receive buffer: %w", n.dev.T, err)
+	for _, b := range bufs {
+		head, err := n.rx.Submit([]virtio.Buffer{{Addr: b, Len: bufSize, Write: true}})
+		if err != nil {
+			return fmt.Errorf("net %v: receive buffer: %w", n.dev.T, err)
+		}
+		n.rxBuf[head] = b
 	}
-	n.rxBuf[head] = b
 	return nil
 }
 
+// interrupt reclaims sent buffers (waking a waiting sender), then drains
+// the receive queue with its interrupt off, and switches it back on once
+// the queue is empty.
 func (n *NIC) interrupt(isr uint8) {
 	if isr&virtio.ISRQueue == 0 {
 		return
 	}
-	type done struct {
-		buf uintptr
-		len uint32
-	}
-	var got []done
+	n.irqs.Add(1)
 	n.mu.Lock()
+	freed := n.reapTX()
+	n.mu.Unlock()
+	if freed > 0 {
+		select {
+		case n.txWake <- struct{}{}:
+		default:
+		}
+	}
+	n.rx.DisableInterrupts()
+	for {
+		for n.receiveBatch() > 0 {
+			// Let the goroutines that consume the frames run before
+			// the next batch: this handler would otherwise keep the
+			// CPU while frames keep coming.
+			runtime.Gosched()
+		}
+		if !n.rx.EnableInterrupts() {
+			return
+		}
+		n.rx.DisableInterrupts()
+	}
+}
+
+// reapTX returns the buffers of sent frames to the free list; n.mu is held.
+func (n *NIC) reapTX() (freed int) {
 	n.tx.Reap(func(head uint16, _ uint32) {
-		if b, ok := n.txBuf[head]; ok {
-			delete(n.txBuf, head)
-			n.txFree <- b
+		if b := n.txBuf[head]; b != 0 {
+			n.txBuf[head] = 0
+			n.txFree = append(n.txFree, b)
+			freed++
 		}
 	})
+	return freed
+}
+
+// rxDone is a buffer the device filled, and how many bytes it wrote.
+type rxDone struct {
+	buf uintptr
+	len uint32
+}
+
+// receiveBatch delivers the frames received so far, gives their buffers
+// back to the device, and returns how many there were.
+func (n *NIC) receiveBatch() int {
+	var got []rxDone
+	n.mu.Lock()
 	n.rx.Reap(func(head uint16, written uint32) {
-		if b, ok := n.rxBuf[head]; ok {
-			delete(n.rxBuf, head)
-			got = append(got, done{b, written})
+		if b := n.rxBuf[head]; b != 0 {
+			n.rxBuf[head] = 0
+			got = append(got, rxDone{b, written})
 		}
 	})
 	n.mu.Unlock()
-	for _, d := range got {
+	var bufs [rxRefill]uintptr
+	k := 0
+	for i, d := range got {
 		if d.len > HeaderSize && d.len <= bufSize {
-			frame := make([]byte, d.len-HeaderSize)
-			copy(frame, dma.Bytes(d.buf+HeaderSize, len(frame)))
 			n.rxFrames.Add(1)
-			n.deliver(frame)
+			n.deliver(dma.Bytes(d.buf+HeaderSize, int(d.len-HeaderSize)))
 		}
-		if err := n.postRX(d.buf); err != nil {
-			n.dropped.Add(1) // cannot happen: the buffer's descriptor was just freed
+		bufs[k] = d.buf
+		k++
+		if k == len(bufs) || i == len(got)-1 {
+			if err := n.postRX(bufs[:k]); err != nil {
+				n.dropped.Add(1) // cannot happen: the buffers' descriptors were just freed
+			}
+			n.rx.Notify()
+			k = 0
 		}
 	}
-	if len(got) > 0 {
-		n.rx.Notify()
+	if len(got) > 0 && n.batchDone != nil {
+		n.batchDone()
 	}
+	return len(got)
 }
 
 func (n *NIC) deliver(frame []byte) {
@@ -210,7 +282,7 @@ func (n *NIC) deliver(frame []byte) {
 		return
 	}
 	select {
-	case n.frames <- frame:
+	case n.frames <- append([]byte(nil), frame...):
 	default:
 		n.dropped.Add(1)
 	}
@@ -253,49 +325,94 @@ func (n *NIC) Stats() (rx, tx, dropped uint64) {
 	return n.rxFrames.Load(), n.txFrames.Load(), n.dropped.Load()
 }
 
+// Interrupts returns how many queue interrupts the driver has handled.
+func (n *NIC) Interrupts() uint64 { return n.irqs.Load() }
+
 // Transmit queues one Ethernet frame (destination, source, type, payload;
-// no FCS) for sending. It returns once the device has the frame, before
-// the frame is on the wire; frame may be reused at once.
+// no FCS) for sending and tells the device. It returns once the device has
+// the frame, before the frame is on the wire; frame may be reused at once.
 func (n *NIC) Transmit(frame []byte) error {
-	if len(frame) < minFrame || len(frame) > MaxFrame {
-		return fmt.Errorf("net %v: frame of %d bytes: want %d to %d", n.dev.T, len(frame), minFrame, MaxFrame)
+	if err := n.Stage(frame); err != nil {
+		return err
 	}
-	var b uintptr
-	select {
-	case <-n.closed:
-		return ErrClosed
-	case b = <-n.txFree:
-	default:
-		timer := time.NewTimer(Timeout)
-		defer timer.Stop()
-		select {
-		case b = <-n.txFree:
-		case <-timer.C:
-			return fmt.Errorf("net %v: %w", n.dev.T, ErrTxTimeout)
-		case <-n.closed:
-			return ErrClosed
-		}
+	n.Kick()
+	return nil
+}
+
+// Kick tells the device about the frames Stage queued.
+func (n *NIC) Kick() { n.tx.Notify() }
+
+// Stage queues one Ethernet frame, the concatenation of parts, for
+// sending, without telling the device (Kick does; Stage does too when it
+// has to wait for a buffer). The parts may be reused once it returns.
+//
+// Sent frames' buffers are reclaimed here rather than on an interrupt;
+// only when none is free does Stage ask for the transmit queue's interrupt
+// and wait for it, up to Timeout.
+func (n *NIC) Stage(parts ...[]byte) error {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
+	if size < minFrame || size > MaxFrame {
+		return fmt.Errorf("net %v: frame of %d bytes: want %d to %d", n.dev.T, size, minFrame, MaxFrame)
+	}
+	var timer *time.Timer
 	n.mu.Lock()
+	for len(n.txFree) == 0 {
+		select {
+		case <-n.closed:
+			n.mu.Unlock()
+			return ErrClosed
+		default:
+		}
+		if n.reapTX() > 0 {
+			break
+		}
+		// The ring is full: make sure the device knows about it, and
+		// have it interrupt when it has sent something.
+		pending := n.tx.EnableInterrupts()
+		n.mu.Unlock()
+		n.tx.Notify()
+		if !pending {
+			if timer == nil {
+				timer = time.NewTimer(Timeout)
+				defer timer.Stop()
+			}
+			select {
+			case <-n.txWake:
+			case <-timer.C:
+				n.tx.DisableInterrupts()
+				return fmt.Errorf("net %v: %w", n.dev.T, ErrTxTimeout)
+			case <-n.closed:
+				return ErrClosed
+			}
+		}
+		n.mu.Lock()
+		n.tx.DisableInterrupts()
+	}
 	select {
 	case <-n.closed:
 		n.mu.Unlock()
-		return ErrClosed // the memory behind b may be gone
+		return ErrClosed // the memory behind the buffers may be gone
 	default:
 	}
-	buf := dma.Bytes(b, HeaderSize+len(frame))
+	b := n.txFree[len(n.txFree)-1]
+	buf := dma.Bytes(b, HeaderSize+size)
 	clear(buf[:HeaderSize])
-	copy(buf[HeaderSize:], frame)
+	off := HeaderSize
+	for _, p := range parts {
+		off += copy(buf[off:], p)
+	}
 	head, err := n.tx.Submit([]virtio.Buffer{{Addr: b, Len: uint32(len(buf))}})
 	if err == nil {
+		n.txFree = n.txFree[:len(n.txFree)-1]
 		n.txBuf[head] = b
 	}
 	n.mu.Unlock()
 	if err != nil {
-		n.txFree <- b
 		return fmt.Errorf("net %v: %w", n.dev.T, err)
 	}
 	n.txFrames.Add(1)
-	n.tx.Notify()
 	return nil
 }

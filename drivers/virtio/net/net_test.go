@@ -111,7 +111,7 @@ func TestReceiveCallbackAndErrors(t *testing.T) {
 	var got [][]byte
 	n, err := Open(dev, &dma.Heap{}, Options{Receive: func(f []byte) {
 		mu.Lock()
-		got = append(got, f)
+		got = append(got, append([]byte(nil), f...)) // f is lent
 		mu.Unlock()
 	}})
 	if err != nil {
@@ -176,5 +176,102 @@ func TestClose(t *testing.T) {
 	}
 	if err := n.Close(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestStageKickBatchDone sends frames given in parts and told to the device
+// at once, and checks that the receive side reports the end of a batch
+// after its frames.
+func TestStageKickBatchDone(t *testing.T) {
+	dev := echoDevice(t, FeatureMAC)
+	var mu sync.Mutex
+	var got [][]byte
+	batches, seenAtBatch := 0, 0
+	n, err := Open(dev, &dma.Heap{}, Options{
+		Receive: func(f []byte) {
+			mu.Lock()
+			got = append(got, append([]byte(nil), f...))
+			mu.Unlock()
+		},
+		BatchDone: func() {
+			mu.Lock()
+			batches++
+			seenAtBatch = len(got)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const count = 5
+	for i := 0; i < count; i++ {
+		f := frame(i, 100+i)
+		if err := n.Stage(f[:14], f[14:50], f[50:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Stage(make([]byte, 10), make([]byte, 3)); err == nil || !strings.Contains(err.Error(), "frame of 13 bytes") {
+		t.Errorf("Stage of 13 bytes in parts: %v", err)
+	}
+	n.Kick()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		k, b, s := len(got), batches, seenAtBatch
+		mu.Unlock()
+		if k == count && s == count {
+			if b < 1 || b > count {
+				t.Errorf("%d batches for %d frames", b, count)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames, %d batches (the last after %d frames), want %d frames", k, b, s, count)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i, f := range got {
+		want := frame(i, 100+i)
+		if !bytes.Equal(f[12:], want[12:]) {
+			t.Errorf("frame %d: payload differs", i)
+		}
+	}
+}
+
+// TestTransmitWaitsForBuffer fills the transmit queue of a device that
+// does not complete its chains: the next Transmit waits, fails after
+// Timeout, and succeeds once the device completes one chain.
+func TestTransmitWaitsForBuffer(t *testing.T) {
+	dev := echoDevice(t, FeatureMAC)
+	dev.Held[txQueue] = true
+	n, err := Open(dev, &dma.Heap{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old time.Duration) { Timeout = old }(Timeout)
+	Timeout = 100 * time.Millisecond
+	for i := 0; i < queueSize; i++ {
+		if err := n.Transmit(frame(i, 64)); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	if err := n.Transmit(frame(0, 64)); !errors.Is(err, ErrTxTimeout) {
+		t.Fatalf("Transmit on a full queue: %v, want ErrTxTimeout", err)
+	}
+	Timeout = 5 * time.Second
+	errc := make(chan error, 1)
+	go func() { errc <- n.Transmit(frame(1, 64)) }()
+	for dev.HeldChains(txQueue) < queueSize {
+		time.Sleep(time.Millisecond) // the device takes the chains on notification
+	}
+	time.Sleep(20 * time.Millisecond) // let Transmit start waiting
+	if err := dev.Deliver(txQueue, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Transmit after the device completed a chain: %v", err)
+	}
+	if _, tx, _ := n.Stats(); tx != queueSize+1 {
+		t.Errorf("%d frames sent, want %d", tx, queueSize+1)
 	}
 }
