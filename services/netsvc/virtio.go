@@ -111,11 +111,20 @@ func attachVirtioNet(nic stack.NIC) (tcpip.NICID, *vnet.NIC, error) {
 	for _, t := range ts {
 		// Frames may arrive before the endpoint exists: drop those.
 		var ep atomic.Pointer[link.Endpoint]
-		dev, err := vnet.Open(t, dma.Kernel{}, vnet.Options{Receive: func(frame []byte) {
-			if e := ep.Load(); e != nil {
-				e.Deliver(frame)
-			}
-		}})
+		// Each interrupt's frames go to the stack as one batch, so that
+		// GRO merges the TCP segments among them.
+		dev, err := vnet.Open(t, dma.Kernel{}, vnet.Options{
+			Receive: func(frame []byte) {
+				if e := ep.Load(); e != nil {
+					e.Enqueue(frame)
+				}
+			},
+			BatchDone: func() {
+				if e := ep.Load(); e != nil {
+					e.Flush()
+				}
+			},
+		})
 		if err != nil {
 			return 0, nil, fmt.Errorf("netsvc: %w", err)
 		}
