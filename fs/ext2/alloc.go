@@ -46,6 +46,9 @@ func (f *FS) ensureFree(blocks, inodes int) syscall.Errno {
 	if enough() {
 		return 0
 	}
+	for _, in := range f.icach {
+		f.trimPrealloc(in) // preallocations go first
+	}
 	if len(f.c.pendBlocks) > 0 || len(f.c.pendInodes) > 0 {
 		if err := f.checkpoint(); err != nil {
 			return syscall.EIO

@@ -155,14 +155,7 @@ func BenchmarkFsync(b *testing.B) {
 	for _, bs := range []int{1024, 4096} {
 		b.Run(fmt.Sprintf("bs=%d", bs), func(b *testing.B) {
 			fsys, dev := benchFS(b, bs)
-			n, e := fsys.Root().Create("log", 0o644)
-			if e != 0 {
-				b.Fatal(e)
-			}
-			h, e := n.Open(os.O_WRONLY)
-			if e != 0 {
-				b.Fatal(e)
-			}
+			n, h := createOpen(b, fsys, "log")
 			defer h.Release()
 			b.SetBytes(int64(len(rec)))
 			b.ResetTimer()

@@ -201,6 +201,7 @@ func (f *FS) freeData(in *inode, b uint32) {
 	f.seen[b] = true
 	f.freeBlock(b)
 	in.blocks512 -= f.bs / 512
+	in.dirty = true // i_blocks, even when no pointer of the inode changed
 }
 
 // freeTree frees the blocks below indirect block b (level 1-3), which
@@ -253,6 +254,7 @@ func (f *FS) freeTree(in *inode, b uint32, level int, base, keep int64) bool {
 	}
 	f.freeBlock(b) // b is valid (get read it) and in seen since entry
 	in.blocks512 -= f.bs / 512
+	in.dirty = true
 	return true
 }
 
@@ -328,8 +330,14 @@ func (f *FS) writeData(in *inode, p []byte, off int64, k kind) (int, syscall.Err
 			}
 			return n, e
 		}
+		past := lb*f.bs >= in.size // the whole block lies past the end
+		if fresh && past && k == kindData && in.isReg() && lb >= in.palloc {
+			f.prealloc(in, lb, pb)
+		}
 		var cb *cblock
-		if fresh || m == int(f.bs) {
+		// A block past the end of a zeroed file holds zeros on the
+		// device (preallocated): nothing to read.
+		if fresh || m == int(f.bs) || (past && in.zeroed) {
 			cb = f.overwrite(pb, k)
 		} else if cb, e = f.get(pb, k); e != 0 {
 			return n, e
@@ -377,5 +385,55 @@ func (f *FS) zeroTail(in *inode, size int64) syscall.Errno {
 	}
 	clear(cb.b[bo:])
 	f.dirty(cb)
+	in.zeroed, in.tailFix = false, true
 	return 0
+}
+
+// preallocBlocks is how many blocks an append at the end of a file
+// allocates at once (the block written and those after it).
+const preallocBlocks = 16
+
+// prealloc allocates, after block lb (at pb) that an append just
+// allocated, up to preallocBlocks-1 more blocks past the end of in,
+// contiguous with it where the allocator manages, as zeroed blocks that
+// the next checkpoint writes together with lb (one device write). The
+// appends that fill them change no pointer, so their checkpoints write
+// data and inode in one phase (see writeOut). Blocks that would need a
+// new indirect block are not preallocated, nor any while fewer than
+// 16*preallocBlocks blocks are free. Unused ones are freed at the last
+// close (trimPrealloc), at Unmount, and when the file system runs out of
+// space; recovery drops those a power cut leaves behind.
+func (f *FS) prealloc(in *inode, lb int64, pb uint32) {
+	if int64(f.freeBlocks) < 16*preallocBlocks {
+		return
+	}
+	end := lb + 1
+	for end < lb+preallocBlocks && end < f.maxFileBlocks() {
+		if need, e := f.missing(in, end); e != 0 || need != 1 {
+			break
+		}
+		b, fresh, e := f.bmapAlloc(in, end, kindData)
+		if e != 0 || !fresh {
+			break
+		}
+		if cb := f.c.m[b]; cb != nil {
+			f.dirty(cb) // zeros: what the file reads there once it grows
+		}
+		end++
+		if b != pb+uint32(end-1-lb) {
+			break // not contiguous: keep it, stop here
+		}
+	}
+	in.palloc = end
+}
+
+// trimPrealloc frees the blocks preallocated past the end of in.
+func (f *FS) trimPrealloc(in *inode) {
+	if in.palloc == 0 {
+		return
+	}
+	if keep := (in.size + f.bs - 1) / f.bs; in.palloc > keep {
+		f.truncBlocks(in, keep)
+	}
+	in.palloc = 0
 }

@@ -160,7 +160,7 @@ func (f *FS) trim() {
 	}
 	if len(f.icach) > maxCachedInodes {
 		for ino, in := range f.icach {
-			if !in.dirty && in.opens == 0 && !in.deleted {
+			if !in.dirty && in.opens == 0 && !in.deleted && in.palloc == 0 {
 				delete(f.icach, ino)
 			}
 		}
@@ -212,13 +212,20 @@ func (f *FS) writeOut(maps bool) error {
 	rest := func(b uint32, cb *cblock) bool {
 		return maps || (cb.kind != kindBitmap && cb.kind != kindGroup)
 	}
-	if err := f.phase(func(b uint32, cb *cblock) bool {
+	first := func(b uint32, cb *cblock) bool {
 		if cb.kind == kindBitmap || cb.kind == kindGroup {
 			return maps
 		}
 		return cb.kind == kindData || c.fresh[b]
-	}, f.sbDirty); err != nil {
-		return err
+	}
+	second := func(b uint32, cb *cblock) bool {
+		return cb.kind == kindTable || cb.kind == kindIndirect
+	}
+	merge := f.mergeable()
+	if !merge {
+		if err := f.phase(first, f.sbDirty); err != nil {
+			return err
+		}
 	}
 	for _, in := range f.icach {
 		if in.dirty && !in.deleted {
@@ -227,9 +234,12 @@ func (f *FS) writeOut(maps bool) error {
 			}
 		}
 	}
-	if err := f.phase(func(b uint32, cb *cblock) bool {
-		return cb.kind == kindTable || cb.kind == kindIndirect
-	}, false); err != nil {
+	if merge {
+		second = func(b uint32, cb *cblock) bool {
+			return first(b, cb) || cb.kind == kindTable || cb.kind == kindIndirect
+		}
+	}
+	if err := f.phase(second, false); err != nil {
 		return err
 	}
 	if err := f.phase(func(b uint32, cb *cblock) bool { return cb.added }, false); err != nil {
@@ -259,7 +269,35 @@ func (f *FS) writeOut(maps bool) error {
 		c.pendInodes = c.pendInodes[:0]
 	}
 	clear(c.fresh)
+	for _, in := range f.icach {
+		if in.tailFix { // the zeroed tail is on the device now
+			in.zeroed, in.tailFix = true, false
+		}
+	}
 	return nil
+}
+
+// mergeable reports whether phases 1 and 2 of this checkpoint may be one:
+// no block was allocated in this epoch (so phase 2 writes no pointer to a
+// block whose contents are not on the device yet: inodes and indirect
+// blocks only lose pointers, and freed blocks are not reused before phase
+// 5), the superblock needs no write, and no file grows over bytes that
+// may not be zeros on the device (each growing file is zeroed). A cut
+// inside the merged phase then leaves each file with its old or new size
+// and, in the blocks it already had, each sector old or new - so past
+// the last synced size zeros or the bytes written, as with two phases.
+// An append into a preallocated block is such a checkpoint: one round of
+// writes and one flush instead of two.
+func (f *FS) mergeable() bool {
+	if len(f.c.fresh) > 0 || f.sbDirty {
+		return false
+	}
+	for _, in := range f.icach {
+		if in.dirty && !in.deleted && in.size > in.dsize && !in.zeroed {
+			return false
+		}
+	}
+	return true
 }
 
 // maxWriters bounds the device writes of one phase in flight at once.

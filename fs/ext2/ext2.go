@@ -363,6 +363,7 @@ func (f *FS) Unmount() error {
 		return nil
 	}
 	for _, in := range f.icach {
+		f.trimPrealloc(in)
 		if in.links == 0 && in.opens > 0 && in.mode != 0 {
 			in.opens = 0
 			f.evict(in)

@@ -26,6 +26,20 @@ type inode struct {
 	opens   int    // open files (a removed inode lives while > 0)
 	deleted bool   // freed; cleared on disk in the last checkpoint phase
 	goal    uint32 // where to allocate the next block
+
+	// palloc ends the blocks preallocated past the end of the file
+	// (logical block number; see FS.prealloc), 0 when there are none.
+	palloc int64
+	// zeroed: on the device, every byte of the file's blocks past its
+	// size there (dsize) is zero, so a checkpoint may write the size
+	// together with the data (see FS.writeOut). Files created in this
+	// mount have it; files read from the device when their size is a
+	// multiple of the block size (ext2 keeps no blocks past the size).
+	zeroed bool
+	// tailFix: truncate zeroed the tail of the last block in the cache;
+	// zeroed holds again once a checkpoint has written it.
+	tailFix bool
+	dsize   int64 // the size last encoded for the device
 }
 
 func (in *inode) typ() uint32  { return in.mode & backend.TypeMask }
@@ -87,6 +101,8 @@ func (f *FS) decode(ino uint32, raw []byte) *inode {
 		in.block[i] = le.Uint32(raw[40+4*i:])
 	}
 	in.fileACL = le.Uint32(raw[104:])
+	in.dsize = in.size
+	in.zeroed = in.size%f.bs == 0
 	return in
 }
 
@@ -116,6 +132,7 @@ func (f *FS) encode(in *inode) syscall.Errno {
 		le.PutUint32(raw[40+4*i:], b)
 	}
 	le.PutUint32(raw[104:], in.fileACL)
+	in.dsize = in.size
 	b, off := f.inodePos(in.ino)
 	cb, e := f.get(b, kindTable)
 	if e != 0 {
@@ -131,7 +148,7 @@ func (f *FS) encode(in *inode) syscall.Errno {
 func (f *FS) newInode(ino, mode, uid, gid uint32) *inode {
 	now := uint32(f.clock().Unix())
 	in := &inode{ino: ino, raw: make([]byte, f.inodeSize), mode: mode, uid: uid, gid: gid,
-		atime: now, ctime: now, mtime: now, links: 1, dirty: true}
+		atime: now, ctime: now, mtime: now, links: 1, dirty: true, zeroed: true}
 	if f.inodeSize >= 160 {
 		// The extra fields mkfs.ext2 sets for large inodes: their size,
 		// and the creation time.

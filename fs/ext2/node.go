@@ -475,6 +475,7 @@ func (n *node) Truncate(size int64) syscall.Errno {
 		return syscall.EFBIG
 	}
 	if size < in.size {
+		in.palloc = 0 // freed with the rest
 		f.truncBlocks(in, (size+f.bs-1)/f.bs)
 		if e := f.zeroTail(in, size); e != 0 {
 			return e
@@ -604,6 +605,9 @@ func (h *file) Release() {
 		in.opens--
 	}
 	if f.rw {
+		if in.opens == 0 {
+			f.trimPrealloc(in)
+		}
 		f.evict(in)
 	}
 }
