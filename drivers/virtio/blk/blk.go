@@ -1,8 +1,10 @@
 // Package blk drives virtio block devices: sector-granular reads and writes
 // (io.ReaderAt and io.WriterAt over the whole disk), cache flush and the
-// capacity, with requests completed by interrupt. Requests larger than a
-// transfer slot are split and issued concurrently, up to the number of
-// slots, so sequential reads keep several requests in flight.
+// capacity, with requests completed by interrupt. A transfer larger than
+// one transfer slot takes as many free slots as it needs (up to all of
+// them) and becomes one request whose data descriptors are those slots;
+// what does not fit in the free slots becomes further requests, issued
+// concurrently. A transfer of one request runs on the caller's goroutine.
 //
 // Specification: VIRTIO 1.2, 5.2 (block device).
 //
@@ -46,6 +48,9 @@ const (
 	SlotSize = 64 << 10
 	// Slots is how many requests may be in flight.
 	Slots = 16
+
+	// ChainSlots is the most slots one request takes.
+	ChainSlots = Slots
 
 	headerSize = 16 // type, reserved, sector
 	slotHeader = 32 // header and status byte, rounded
@@ -170,17 +175,21 @@ func (d *Disk) touch(fn func()) error {
 	return nil
 }
 
-// do runs one request on s: n bytes at sector (n == 0 for a flush).
-func (d *Disk) do(s *slot, typ uint32, sector uint64, n int) error {
+// do runs one request on the slots ss: n bytes at sector, through the
+// data areas of ss in order (n == 0 for a flush); the first slot holds
+// the header and status.
+func (d *Disk) do(ss []*slot, typ uint32, sector uint64, n int) error {
+	s := ss[0]
 	var err error
 	if cerr := d.touch(func() {
 		mmio.Write32(s.hdr, typ)
 		mmio.Write32(s.hdr+4, 0)
 		mmio.Write64(s.hdr+8, sector)
 		mmio.Write8(s.hdr+headerSize, 0xFF)
-		bufs := []virtio.Buffer{{Addr: s.hdr, Len: headerSize}}
-		if n > 0 {
-			bufs = append(bufs, virtio.Buffer{Addr: s.data, Len: uint32(n), Write: typ == reqIn})
+		var arr [Slots + 2]virtio.Buffer
+		bufs := append(arr[:0], virtio.Buffer{Addr: s.hdr, Len: headerSize})
+		for i := 0; i*SlotSize < n; i++ {
+			bufs = append(bufs, virtio.Buffer{Addr: ss[i].data, Len: uint32(min(SlotSize, n-i*SlotSize)), Write: typ == reqIn})
 		}
 		bufs = append(bufs, virtio.Buffer{Addr: s.hdr + headerSize, Len: 1, Write: true})
 		d.mu.Lock()
@@ -271,45 +280,83 @@ func (d *Disk) check(op string, n int, off int64) (int, error) {
 	return n, nil
 }
 
-// transfer splits [off, off+n) into slot-sized requests and runs them
-// concurrently; each calls fn with its slot after (read) or before (write)
-// the device's part.
+// slots takes a free slot, waiting as slot does, then as many more as
+// are free at once, up to want in all.
+func (d *Disk) slots(want int) ([]*slot, error) {
+	s, err := d.slot()
+	if err != nil {
+		return nil, err
+	}
+	ss := []*slot{s}
+	for len(ss) < want {
+		select {
+		case s := <-d.free:
+			ss = append(ss, s)
+			continue
+		default:
+		}
+		break
+	}
+	return ss, nil
+}
+
+// transfer runs [off, off+n) as requests of as many slots as are free
+// (one request when all are); each slot's part is passed to fill before
+// (write) or to drain after (read) the device's part, with its position.
 func (d *Disk) transfer(typ uint32, n int, off int64, fill, drain func(s *slot, pos, m int)) error {
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var first error
-	for pos := 0; pos < n; pos += SlotSize {
-		m := min(SlotSize, n-pos)
-		s, err := d.slot()
+	// run does one request of the slots ss from position pos, m bytes.
+	run := func(ss []*slot, pos, m int) {
+		err := d.do(ss, typ, uint64(off+int64(pos))/SectorSize, m)
+		if err == nil && drain != nil {
+			err = d.touch(func() {
+				for i, s := range ss {
+					drain(s, pos+i*SlotSize, min(SlotSize, m-i*SlotSize))
+				}
+			})
+		}
+		if err != nil {
+			errMu.Lock()
+			if first == nil {
+				first = err
+			}
+			errMu.Unlock()
+			if errors.Is(err, ErrTimeout) || errors.Is(err, ErrClosed) {
+				return // the device may still write the slots: retire them
+			}
+		}
+		for _, s := range ss {
+			d.free <- s
+		}
+	}
+	for pos := 0; pos < n; {
+		ss, err := d.slots(min(ChainSlots, (n-pos+SlotSize-1)/SlotSize))
 		if err != nil {
 			wg.Wait()
 			return err
 		}
+		m := min(len(ss)*SlotSize, n-pos)
 		if fill != nil {
-			if err := d.touch(func() { fill(s, pos, m) }); err != nil {
+			if err := d.touch(func() {
+				for i, s := range ss {
+					fill(s, pos+i*SlotSize, min(SlotSize, m-i*SlotSize))
+				}
+			}); err != nil {
+				for _, s := range ss {
+					d.free <- s
+				}
 				wg.Wait()
 				return err
 			}
 		}
-		wg.Add(1)
-		go func(pos, m int) {
-			defer wg.Done()
-			err := d.do(s, typ, uint64(off+int64(pos))/SectorSize, m)
-			if err == nil && drain != nil {
-				err = d.touch(func() { drain(s, pos, m) })
-			}
-			if err != nil {
-				errMu.Lock()
-				if first == nil {
-					first = err
-				}
-				errMu.Unlock()
-				if errors.Is(err, ErrTimeout) || errors.Is(err, ErrClosed) {
-					return // the device may still write the slot: retire it
-				}
-			}
-			d.free <- s
-		}(pos, m)
+		if at := pos; pos+m == n {
+			run(ss, at, m) // the last request: on this goroutine
+		} else {
+			wg.Go(func() { run(ss, at, m) })
+		}
+		pos += m
 	}
 	wg.Wait()
 	return first
@@ -367,7 +414,7 @@ func (d *Disk) Flush() error {
 	if err != nil {
 		return err
 	}
-	err = d.do(s, reqFlush, 0, 0)
+	err = d.do([]*slot{s}, reqFlush, 0, 0)
 	if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrClosed) {
 		d.free <- s
 	}

@@ -21,6 +21,7 @@ type fakeDisk struct {
 	image   []byte
 	flushes int
 	types   map[uint32]int
+	maxData int    // the most data descriptors one request had
 	failAt  uint64 // sector that reports an I/O error (0: none)
 }
 
@@ -30,6 +31,7 @@ func (f *fakeDisk) serve(q int, chain []virtiotest.Segment) uint32 {
 	hdr := chain[0].Data
 	typ, sector := binary.LittleEndian.Uint32(hdr), binary.LittleEndian.Uint64(hdr[8:])
 	f.types[typ]++
+	f.maxData = max(f.maxData, len(chain)-2)
 	status := chain[len(chain)-1].Data
 	written := uint32(1)
 	st := byte(statusOK)
@@ -80,7 +82,7 @@ func openFake(t *testing.T, sectors int, features uint64) (*Disk, *fakeDisk, *vi
 }
 
 func TestReadWriteFlush(t *testing.T) {
-	const sectors = 2048 // 1 MiB: 16 slot-sized requests for a full read
+	const sectors = 2048 // 1 MiB: one request of all 16 slots for a full read
 	d, f, dev := openFake(t, sectors, FeatureFlush|1<<7 /* not wanted */)
 	if d.Sectors() != sectors || d.Size() != sectors*SectorSize || d.ReadOnly() {
 		t.Fatalf("capacity %d sectors (%d bytes), read-only %v", d.Sectors(), d.Size(), d.ReadOnly())
@@ -117,9 +119,10 @@ func TestReadWriteFlush(t *testing.T) {
 	if n, err := d.ReadAt(make([]byte, SectorSize), sectors*SectorSize); n != 0 || err != io.EOF {
 		t.Errorf("read at the end: %d, %v", n, err)
 	}
-	// 1 MiB in 64 KiB slots, then 3 slots and a sector each way.
-	if f.types[reqIn] != 16+4 || f.types[reqOut] != 4 {
-		t.Errorf("request counts %v: want 20 reads and 4 writes", f.types)
+	// 1 MiB in one request of 16 slots, then 3 slots and a sector each
+	// way in one request of 4.
+	if f.types[reqIn] != 2 || f.types[reqOut] != 1 || f.maxData != Slots {
+		t.Errorf("request counts %v, at most %d data descriptors: want 2 reads and 1 write, %d", f.types, f.maxData, Slots)
 	}
 }
 
