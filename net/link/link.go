@@ -148,40 +148,42 @@ func (e *Endpoint) WriteNotify() {
 
 // transmit sends queued packets through the device until Close.
 func (e *Endpoint) transmit() {
+	st, staging := e.dev.(Stager)
+	var frame []byte // a frame in one piece, for a Device that is no Stager
+	send := func(parts [][]byte) error {
+		var err error
+		if staging {
+			err = st.Stage(parts...)
+		} else {
+			frame = frame[:0]
+			for _, p := range parts {
+				frame = append(frame, p...)
+			}
+			err = e.dev.Transmit(frame)
+		}
+		e.count(err)
+		return nil // one frame lost is no reason to drop the rest
+	}
 	for {
 		select {
 		case <-e.wake:
 		case <-e.done:
 			return
 		}
-		if st, ok := e.dev.(Stager); ok {
-			e.stageAll(st)
-			continue
-		}
 		for {
 			pkt := e.ch.Read()
 			if pkt == nil {
 				break
 			}
-			v := pkt.ToView()
-			e.count(e.dev.Transmit(v.AsSlice()))
-			v.Release()
+			if err := frames(pkt, send); err != nil {
+				e.count(err)
+			}
 			pkt.DecRef()
 		}
-	}
-}
-
-// stageAll hands every queued packet to st, then kicks it once.
-func (e *Endpoint) stageAll(st Stager) {
-	for {
-		pkt := e.ch.Read()
-		if pkt == nil {
-			break
+		if staging {
+			st.Kick()
 		}
-		e.count(st.Stage(pkt.AsSlices()...))
-		pkt.DecRef()
 	}
-	st.Kick()
 }
 
 // count counts a frame sent, or refused by the device.
