@@ -9,11 +9,11 @@
 // that runs once per received frame, plus one after each batch.
 //
 // Interrupts are kept few, as Linux's virtio-net driver does: the receive
-// queue's interrupt is switched off while the driver drains it (and on
-// again, with a last look for frames that came meanwhile, when it is
-// empty), and the transmit queue's is off unless a sender waits for a free
-// buffer: completed transmit buffers are reclaimed when the next frame is
-// sent.
+// queue's interrupt is switched off while a goroutine of the driver drains
+// it (and on again, with a last look for frames that came meanwhile, when
+// it is empty), and the transmit queue's is off unless a sender waits for
+// a free buffer: completed transmit buffers are reclaimed when the next
+// frame is sent.
 //
 // Specification: VIRTIO 1.2, 5.1 (network device). No offloads are
 // negotiated: the virtio-net header is all zeros on transmit and ignored
@@ -81,6 +81,8 @@ type NIC struct {
 	batchDone func()
 	frames    chan []byte
 	txWake    chan struct{} // the interrupt handler freed transmit buffers
+	rxWake    chan struct{} // the interrupt handler saw the receive queue used
+	rxDone    chan struct{} // receiveLoop has returned
 	closed    chan struct{}
 	once      sync.Once
 	mu        sync.Mutex // guards the buffer tables; orders Submit with Reap and Close
@@ -96,12 +98,12 @@ type NIC struct {
 // Options configure Open.
 type Options struct {
 	// Receive, if set, is called with each received frame on the
-	// interrupt goroutine; it should not block. frame is the device's
+	// driver's receive goroutine; it should not block. frame is the device's
 	// buffer and valid only until Receive returns: the callee copies what
 	// it keeps. Without Receive, frames go (copied) to the channel Frames
 	// returns, and are dropped when it is full.
 	Receive func(frame []byte)
-	// BatchDone, if set, is called on the interrupt goroutine after each
+	// BatchDone, if set, is called on the receive goroutine after each
 	// batch of frames passed to Receive (a stack may hold frames back to
 	// coalesce them until then).
 	BatchDone func()
@@ -136,6 +138,8 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 		rxBuf:     make([]uintptr, rx.Size()),
 		txBuf:     make([]uintptr, tx.Size()),
 		txWake:    make(chan struct{}, 1),
+		rxWake:    make(chan struct{}, 1),
+		rxDone:    make(chan struct{}),
 		closed:    make(chan struct{}),
 	}
 	if n.receive == nil {
@@ -167,6 +171,13 @@ func Open(t virtio.Transport, alloc dma.Allocator, o Options) (*NIC, error) {
 		return fail(err)
 	}
 	tx.DisableInterrupts() // see Stage
+	go n.receiveLoop()
+	fail = func(err error) (*NIC, error) {
+		close(n.closed)
+		<-n.rxDone
+		dev.Close()
+		return nil, err
+	}
 	if err := dev.OnInterrupt(n.interrupt); err != nil {
 		return fail(err)
 	}
@@ -191,9 +202,10 @@ func (n *NIC) postRX(bufs []uintptr) error {
 	return nil
 }
 
-// interrupt reclaims sent buffers (waking a waiting sender), then drains
-// the receive queue with its interrupt off, and switches it back on once
-// the queue is empty.
+// interrupt reclaims sent buffers (waking a waiting sender), switches the
+// receive queue's interrupt off and wakes the receive goroutine, which
+// drains the queue (NAPI's split: the interrupt line, which other devices
+// may share, is free again at once).
 func (n *NIC) interrupt(isr uint8) {
 	if isr&virtio.ISRQueue == 0 {
 		return
@@ -209,17 +221,39 @@ func (n *NIC) interrupt(isr uint8) {
 		}
 	}
 	n.rx.DisableInterrupts()
+	select {
+	case n.rxWake <- struct{}{}:
+	default:
+	}
+}
+
+// receiveLoop drains the receive queue after each interrupt, with the
+// queue's interrupt off, and switches it on again once the queue is empty,
+// looking once more for frames that came meanwhile. It returns at Close.
+func (n *NIC) receiveLoop() {
+	defer close(n.rxDone)
 	for {
-		for n.receiveBatch() > 0 {
-			// Let the goroutines that consume the frames run before
-			// the next batch: this handler would otherwise keep the
-			// CPU while frames keep coming.
-			runtime.Gosched()
-		}
-		if !n.rx.EnableInterrupts() {
+		select {
+		case <-n.rxWake:
+		case <-n.closed:
 			return
 		}
-		n.rx.DisableInterrupts()
+		for {
+			for n.receiveBatch() > 0 {
+				// Let the goroutines that consume the frames run
+				// before the next batch.
+				runtime.Gosched()
+				select {
+				case <-n.closed:
+					return
+				default:
+				}
+			}
+			if !n.rx.EnableInterrupts() {
+				break
+			}
+			n.rx.DisableInterrupts()
+		}
 	}
 }
 
@@ -296,6 +330,7 @@ func (n *NIC) Close() error {
 		n.mu.Lock()
 		close(n.closed)
 		n.mu.Unlock()
+		<-n.rxDone // it no longer touches the queues
 		err = n.dev.Close()
 	})
 	return err
