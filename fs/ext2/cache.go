@@ -364,24 +364,21 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 			errs[k] = fmt.Errorf("ext2: writing blocks %d-%d: %w", r.cbs[0].blk, r.cbs[len(r.cbs)-1].blk, err)
 		}
 	}
-	if len(runs) == 1 {
-		write(0)
-	} else {
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range min(len(runs), maxWriters) {
-			wg.Go(func() {
-				for k := range next {
-					write(k)
-				}
-			})
-		}
-		for k := range runs {
-			next <- k
-		}
-		close(next)
-		wg.Wait()
+	// The runs after the first on goroutines (up to maxWriters-1 at once),
+	// the first on this one.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxWriters-1)
+	for k := 1; k < len(runs); k++ {
+		slots <- struct{}{}
+		wg.Go(func() {
+			write(k)
+			<-slots
+		})
 	}
+	if len(runs) > 0 { // none when only the superblock is due
+		write(0)
+	}
+	wg.Wait()
 	for k, r := range runs {
 		if errs[k] != nil {
 			return errs[k] // the blocks of the failed run stay dirty
