@@ -50,6 +50,23 @@ type cache struct {
 	groupsDirt bool
 	wbuf       []byte  // where runs of blocks are joined for one write
 	last       *cblock // the entry get returned last (sequential reads ask for one indirect block many times)
+	spare      [][]byte
+}
+
+// maxSpare bounds the block buffers kept for reuse.
+const maxSpare = 64
+
+// buffer returns a zeroed block buffer: one that a written data block
+// left (appends and sequential writes would otherwise allocate a block
+// per block written), or a new one.
+func (c *cache) buffer() []byte {
+	if k := len(c.spare); k > 0 {
+		b := c.spare[k-1]
+		c.spare = c.spare[:k-1]
+		clear(b)
+		return b
+	}
+	return make([]byte, c.f.bs)
 }
 
 // drop removes block b from the cache map.
@@ -91,7 +108,7 @@ func (f *FS) get(b uint32, k kind) (*cblock, syscall.Errno) {
 		f.c.last = cb
 		return cb, 0
 	}
-	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
+	cb := &cblock{blk: b, b: f.c.buffer(), kind: k}
 	if !f.c.fresh[b] {
 		if _, err := f.dev.ReadAt(cb.b, int64(b)*f.bs); err != nil {
 			return nil, syscall.EIO
@@ -107,7 +124,7 @@ func (f *FS) overwrite(b uint32, k kind) *cblock {
 	if cb := f.c.m[b]; cb != nil {
 		return cb
 	}
-	cb := &cblock{blk: b, b: make([]byte, f.bs), kind: k}
+	cb := &cblock{blk: b, b: f.c.buffer(), kind: k}
 	f.c.m[b] = cb
 	return cb
 }
@@ -389,6 +406,12 @@ func (f *FS) phase(pick func(b uint32, cb *cblock) bool, super bool) error {
 			delete(f.c.dirtyM, cb.blk)
 			if cb.kind == kindData {
 				f.c.drop(cb.blk)
+				// Nothing holds a data block across a checkpoint
+				// (only between its get and its dirty).
+				if len(f.c.spare) < maxSpare {
+					f.c.spare = append(f.c.spare, cb.b)
+				}
+				cb.b = nil
 			}
 		}
 	}
