@@ -111,8 +111,8 @@ func attachVirtioNet(nic stack.NIC) (tcpip.NICID, *vnet.NIC, error) {
 	for _, t := range ts {
 		// Frames may arrive before the endpoint exists: drop those.
 		var ep atomic.Pointer[link.Endpoint]
-		// Each interrupt's frames go to the stack as one batch, so that
-		// GRO merges the TCP segments among them.
+		// The frames the driver drains at once go to the stack as one
+		// batch, so that GRO merges the TCP segments among them.
 		dev, err := vnet.Open(t, dma.Kernel{}, vnet.Options{
 			Receive: func(frame []byte) {
 				if e := ep.Load(); e != nil {
