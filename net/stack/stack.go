@@ -46,7 +46,8 @@ func New() (*Stack, error) {
 		nextNIC: LoopbackNIC + 1,
 		addrs:   map[tcpip.NICID]tcpip.AddressWithPrefix{},
 	}
-	// SACK and a receive buffer that grows with use, as on Linux.
+	// SACK, as on Linux. (Send and receive buffers keep gVisor's 1 MiB
+	// defaults; the receive buffer does not auto-tune.)
 	sack := tcpip.TCPSACKEnabled(true)
 	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack); err != nil {
 		return nil, fmt.Errorf("stack: enable TCP SACK: %v", err)
