@@ -279,12 +279,18 @@ func Quantize(m *onnx.Model, source []byte, calib []*tensor.Tensor, opt Options)
 		vi := onnx.ValueInfo{Name: o.Name, ElemType: dt}
 		out.Outputs = append(out.Outputs, vi)
 	}
+	return finish(m, out, meta)
+}
+
+// finish numbers the nodes of the quantized graph out of m, wraps it in a
+// model with meta, and round-trips it through the file format and the
+// compiler, so that a bad result fails here rather than when loaded.
+func finish(m *onnx.Model, out *onnx.Graph, meta map[string]string) (*onnx.Model, error) {
 	for i, n := range out.Nodes {
 		n.Index = i
 	}
 	qm := &onnx.Model{IRVersion: 8, ProducerName: "xairrosx-quant", ProducerVersion: "1",
 		Opsets: map[string]int64{"": m.Opset(""), ops.Domain: 1}, Graph: out, Metadata: meta}
-	// Round-trip through the file format and compile, so a bad result fails here.
 	back, err := onnx.Load(onnx.Encode(qm))
 	if err != nil {
 		return nil, fmt.Errorf("quant: produced an invalid model: %w", err)

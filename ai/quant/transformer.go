@@ -12,7 +12,6 @@ import (
 	"github.com/xairrosx/xairrosx/ai/kernels"
 	"github.com/xairrosx/xairrosx/ai/onnx"
 	"github.com/xairrosx/xairrosx/ai/ops"
-	"github.com/xairrosx/xairrosx/ai/runtime"
 	"github.com/xairrosx/xairrosx/ai/tensor"
 )
 
@@ -455,19 +454,7 @@ func QuantizeTransformer(m *onnx.Model, source []byte, calib []*tensor.Tensor) (
 		h := sha256.Sum256(source)
 		meta[MetaSource] = hex.EncodeToString(h[:])
 	}
-	for i, n := range out.Nodes {
-		n.Index = i
-	}
-	qm := &onnx.Model{IRVersion: 8, ProducerName: "xairrosx-quant", ProducerVersion: "1",
-		Opsets: map[string]int64{"": m.Opset(""), ops.Domain: 1}, Graph: out, Metadata: meta}
-	back, err := onnx.Load(onnx.Encode(qm))
-	if err != nil {
-		return nil, fmt.Errorf("quant: produced an invalid model: %w", err)
-	}
-	if _, err := runtime.Compile(back, runtime.Options{Threads: 1}); err != nil {
-		return nil, fmt.Errorf("quant: produced a model that does not compile: %w", err)
-	}
-	return qm, nil
+	return finish(m, out, meta)
 }
 
 // weightsInt8 quantizes channels rows of k weights to int8 in [MinWeight,
