@@ -138,6 +138,20 @@ type PCI struct {
 	common, notify, isr, device uintptr
 	notifyMultiplier            uint32
 	notifyLen, deviceLen        uint32
+	mapped                      [6]bool // BARs mapped with kernel.MapMMIO (or below 4 GiB)
+}
+
+// mapBAR makes BAR bar addressable: the kernel's identity map covers the
+// first 4 GiB; a BAR above is mapped once, however many structures it holds.
+func (t *PCI) mapBAR(bar int) error {
+	b := t.fn.BARs[bar]
+	if !t.mapped[bar] && b.Addr+b.Size > 1<<32 {
+		if err := kernel.MapMMIO(uintptr(b.Addr), uintptr(b.Size)); err != nil {
+			return fmt.Errorf("virtio %v: mapping BAR %d at %#x: %w", t, bar, b.Addr, err)
+		}
+	}
+	t.mapped[bar] = true
+	return nil
 }
 
 // NewPCI prepares the transport of a virtio PCI function: it finds the
@@ -149,18 +163,13 @@ func NewPCI(f *pci.Function) (*PCI, error) {
 	if err != nil {
 		return nil, err
 	}
-	mapped := [6]bool{}
-	addr := func(r region) (uintptr, error) {
-		b := f.BARs[r.bar]
-		if !mapped[r.bar] && b.Addr+b.Size > 1<<32 {
-			if err := kernel.MapMMIO(uintptr(b.Addr), uintptr(b.Size)); err != nil {
-				return 0, fmt.Errorf("virtio %s: mapping BAR %d at %#x: %w", name, r.bar, b.Addr, err)
-			}
-		}
-		mapped[r.bar] = true
-		return uintptr(b.Addr) + uintptr(r.offset), nil
-	}
 	t := &PCI{fn: f, notifyMultiplier: l.notifyMultiplier, notifyLen: l.notify.len, deviceLen: l.device.len}
+	addr := func(r region) (uintptr, error) {
+		if err := t.mapBAR(int(r.bar)); err != nil {
+			return 0, err
+		}
+		return uintptr(f.BARs[r.bar].Addr) + uintptr(r.offset), nil
+	}
 	for _, p := range []struct {
 		dst *uintptr
 		r   region
@@ -324,13 +333,10 @@ func (t *PCI) onMSIX(fn func(isr uint8)) (func(), error) {
 	if bar >= 6 || t.fn.BARs[bar].Size == 0 || t.fn.BARs[bar].IO {
 		return nil, fmt.Errorf("virtio %v: MSI-X table in BAR %d, which is not memory", t, bar)
 	}
-	b := t.fn.BARs[bar]
-	if b.Addr+b.Size > 1<<32 {
-		if err := kernel.MapMMIO(uintptr(b.Addr), uintptr(b.Size)); err != nil {
-			return nil, fmt.Errorf("virtio %v: mapping the MSI-X table: %w", t, err)
-		}
+	if err := t.mapBAR(int(bar)); err != nil {
+		return nil, err
 	}
-	entry := uintptr(b.Addr) + uintptr(tbl&^7)
+	entry := uintptr(t.fn.BARs[bar].Addr) + uintptr(tbl&^7)
 	mmio.Write32(entry, uint32(addr))
 	mmio.Write32(entry+4, uint32(addr>>32))
 	mmio.Write32(entry+8, data)
