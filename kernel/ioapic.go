@@ -68,10 +68,10 @@ var (
 	useIOAPIC  bool
 	ioapics    [maxIOAPICs]ioapic
 	nioapics   int
-	isaGSI     [16]uint8  // ISA IRQ -> GSI (identity unless overridden)
-	isaFlags   [16]uint16 // MADT flags of the override, 0 if none
-	lapicRegs  uintptr    // local APIC registers, 0 if none
-	lapicIDv   uint32     // this CPU's local APIC ID
+	isaGSI     [16]uint8       // ISA IRQ -> GSI (identity unless overridden)
+	gsiFlags   [maxGSIs]uint16 // MADT flags of the override that names the GSI, 0 if none
+	lapicRegs  uintptr         // local APIC registers, 0 if none
+	lapicIDv   uint32          // this CPU's local APIC ID
 	timerLine  = defaultTimerLine
 	serialLine = defaultSerialLine
 	optPIC     bool // xairrosx.irq=pic
@@ -111,7 +111,7 @@ func initInterrupts(si uintptr) {
 	}
 	timerLine = int(isaGSI[irqTimer])
 	serialLine = int(isaGSI[irqCOM1])
-	route(timerLine, timerLine, isaFlags[irqTimer], false)
+	route(timerLine, timerLine, gsiFlags[timerLine], false)
 	if timerLine == irqTimer {
 		// No override for the timer: QEMU's I/O APIC (microvm's MADT has
 		// no override) still raises ISA IRQ 0 on pin 2, as PC chipsets
@@ -119,7 +119,7 @@ func initInterrupts(si uintptr) {
 		// cascade).
 		route(2, timerLine, 0, false)
 	}
-	route(serialLine, serialLine, isaFlags[irqCOM1], false)
+	route(serialLine, serialLine, gsiFlags[serialLine], false)
 	logs("interrupts: ")
 	logu(uint64(nioapics))
 	logs(" I/O APIC(s), ")
@@ -165,7 +165,7 @@ func readMADT(rsdp uintptr) bool {
 			logs("\n")
 			if bytesAt(e+2, 1)[0] == 0 && src < 16 && gsi < maxGSIs {
 				isaGSI[src] = uint8(gsi)
-				isaFlags[src] = uint16(load32(e+8) & 0xffff)
+				gsiFlags[gsi] = uint16(load32(e+8) & 0xffff)
 			}
 		}
 		e += n
@@ -290,13 +290,7 @@ func setLineMask(line int, masked bool) {
 		ioapicWrite(base, ioapicRedirBase+2*pin, lo|redirMasked)
 		return
 	}
-	var flags uint16
-	for i := range isaGSI {
-		if int(isaGSI[i]) == line && isaFlags[i] != 0 {
-			flags = isaFlags[i]
-		}
-	}
-	route(line, line, flags, true)
+	route(line, line, gsiFlags[line], true)
 }
 
 // ackInterrupt acknowledges the interrupt on line at its controller.
